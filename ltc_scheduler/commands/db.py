@@ -1,0 +1,16 @@
+"""CLI commands (filled in by its issue)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+
+    @app.command()
+    def version() -> None:
+        """Print the version."""
+        from ltc_scheduler import __version__
+
+        typer.echo(__version__)

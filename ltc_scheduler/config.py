@@ -1,0 +1,33 @@
+"""Settings from the environment (pydantic-settings).
+
+``DATABASE_URL`` selects the database (default: SQLite file ``data/ltc_scheduler.db`` in the
+project folder); ``LTC_TIMEZONE`` is the pharmacy's display time zone.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DATA_DIR / 'ltc_scheduler.db'}",
+        validation_alias="DATABASE_URL",
+    )
+    timezone: str = Field(default="America/Chicago", validation_alias="LTC_TIMEZONE")
+    plan_time_limit_s: float = Field(default=20.0, validation_alias="LTC_PLAN_TIME_LIMIT_S", gt=0)
+    user: str = Field(default="coordinator", validation_alias="LTC_USER")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Plan objects, the pure pipeline and the independent validator."""

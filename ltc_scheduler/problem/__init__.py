@@ -1,0 +1,1 @@
+"""Plain problem objects: frozen dataclasses, integer minutes/metres/seconds; no ORM, no ortools, no UI."""
