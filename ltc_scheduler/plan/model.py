@@ -177,3 +177,21 @@ class Plan:
             if b.key == key:
                 return b
         raise KeyError(f"no batch {key!r} in this plan")
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule found by the independent validator (``plan/validate*.py``).
+
+    ``rule`` is a stable code (``"window"``, ``"capacity"``, ``"release"``, ``"line_overlap"``, ...),
+    ``subject`` names what broke it (a route, a stop, a batch), ``message`` says it in words.
+    ``hard`` is False for soft rules (a routine stop served late inside its allowed lateness).
+    """
+
+    rule: str
+    subject: str
+    message: str
+    hard: bool = True
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.subject}: {self.message}"
