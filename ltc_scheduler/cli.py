@@ -31,7 +31,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Plan a long-term-care pharmacy's day.

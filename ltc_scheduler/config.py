@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     timezone: str = Field(default="America/Chicago", validation_alias="LTC_TIMEZONE")
     plan_time_limit_s: float = Field(default=20.0, validation_alias="LTC_PLAN_TIME_LIMIT_S", gt=0)
     user: str = Field(default="coordinator", validation_alias="LTC_USER")
+    #: travel matrix source: "haversine" (built in, no server) or "osrm" (needs LTC_OSRM_URL)
+    travel_provider: str = Field(default="haversine", validation_alias="LTC_TRAVEL_PROVIDER")
+    osrm_url: str | None = Field(default=None, validation_alias="LTC_OSRM_URL")
+    osrm_timeout_s: float = Field(default=30.0, validation_alias="LTC_OSRM_TIMEOUT_S", gt=0)
 
 
 @lru_cache(maxsize=1)

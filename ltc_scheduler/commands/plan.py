@@ -1,9 +1,109 @@
-"""CLI commands (filled in by its issue)."""
+"""``ltc-scheduler plan``: plan a day (packaging + verification + routes) and save it as a PlanRun."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import typer
+
+from ltc_scheduler.errors import BadInput
+
+
+def parse_date(value: str) -> dt.date:
+    """``YYYY-MM-DD`` or ``today`` (in the pharmacy's time zone)."""
+    if value.strip().lower() == "today":
+        from zoneinfo import ZoneInfo
+
+        from ltc_scheduler.config import get_settings
+
+        return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadInput(f"--date: {value!r} is not a date (use YYYY-MM-DD or 'today')") from None
+
+
+def parse_clock(value: str) -> int:
+    """``HH:MM`` -> minutes from local midnight."""
+    try:
+        h, m = value.strip().split(":")
+        hh, mm = int(h), int(m)
+        if not (0 <= hh <= 47 and 0 <= mm < 60):
+            raise ValueError
+    except ValueError:
+        raise BadInput(f"--now: {value!r} is not a time of day (use HH:MM, e.g. 14:00)") from None
+    return hh * 60 + mm
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the ``plan`` command to ``app``."""
+
+    @app.command("plan")
+    def plan(
+        date: str = typer.Option(..., "--date", help="Plan date, YYYY-MM-DD or 'today'."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the plan summary)."),
+        replan: bool = typer.Option(
+            False, "--replan", help="Keep what is already packed or on the road; insert new orders."
+        ),
+        now: str | None = typer.Option(
+            None, "--now", help="Re-planning: the current time, HH:MM (default: now)."
+        ),
+        if_missing: bool = typer.Option(
+            False, "--if-missing", help="Do nothing if the date already has a plan."
+        ),
+        time_limit: float | None = typer.Option(
+            None, "--time-limit", help="Overall solver time limit in seconds (default: the constraint set's)."
+        ),
+    ) -> None:
+        """Plan a day: batches, packaging-line schedule, pharmacist verification and delivery routes.
+
+        The plan is validated and saved as a new published PlanRun in one transaction; a failed run
+        leaves the previous plan untouched.
+        """
+        from ltc_scheduler.db.engine import make_engine
+        from ltc_scheduler.service import has_plan, plan_date
+
+        day = parse_date(date)
+        now_min = parse_clock(now) if now is not None else None
+        if now_min is not None and not replan:
+            raise BadInput("--now only makes sense with --replan")
+        engine = make_engine()
+        try:
+            if if_missing and has_plan(engine, date=day):
+                if as_json:
+                    typer.echo(
+                        json.dumps({"date": day.isoformat(), "skipped": True, "reason": "plan exists"})
+                    )
+                else:
+                    typer.echo(f"{day}: a published plan exists; nothing to do (--if-missing)")
+                return
+            outcome = plan_date(
+                engine,
+                date=day,
+                started_by="cli",
+                replan=replan,
+                now_min=now_min,
+                time_limit_s=time_limit,
+            )
+        finally:
+            engine.dispose()
+        s = outcome.summary
+        if as_json:
+            typer.echo(json.dumps(s, default=str))
+            return
+        typer.echo(
+            f"{s['date']}: plan run {s['plan_run_id']} - {s['orders']} order lines in {s['batches']} batches on "
+            f"{s['lines_used']} lines (packaging {s['packaging_makespan_min']} min); {s['routes']} routes, "
+            f"{s['stops']} stops, {s['driving_km']} km, {s['driving_hours']} h driving; "
+            f"{len(s['unserved'])} unserved, {len(s['late'])} late; valid: {s['valid']}"
+        )
+        for u in s["unserved"]:
+            typer.echo(f"  unserved {u['facility']}: {u['reason']}")
+        for x in s["late"]:
+            typer.echo(f"  late {x['facility']} by {x['minutes']} min: {x['reason']}")
+        for v in s["violations"]:
+            typer.echo(
+                f"  {'VIOLATION' if v['hard'] else 'note'} [{v['rule']}] {v['subject']}: {v['message']}"
+            )
+        typer.echo("  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in s["stage_seconds"].items()))

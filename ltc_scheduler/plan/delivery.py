@@ -1,0 +1,402 @@
+"""The bridge between the day's :class:`PlanningProblem` and the routing engine.
+
+:func:`build_routing_problem` turns the packed batches into a :class:`RoutingProblem` in
+**seconds from local midnight**; :func:`to_plan_routes` turns the engine's answer back into plan
+routes in **minutes**.
+
+Node numbering
+--------------
+The travel matrix is built over :func:`day_points`: ``[depot] + [facility for facility in
+problem.facilities]`` in that order, so node ``0`` is the pharmacy and facility
+``problem.facilities[i]`` is node ``i + 1`` -- every facility of the day, with or without
+deliveries, so one matrix serves the whole day (and re-planning).
+
+Stops
+-----
+* One stop per facility that has batches; all its batches travel together, key ``str(facility.id)``.
+* **Split rule.** A facility with both urgent (STAT / new admission) and routine batches gets two
+  stops, ``"<id>"`` (routine) and ``"<id>-stat"`` (urgent), when their ready times differ by more
+  than :data:`SPLIT_GAP_MIN` minutes, or when one direct delivery could not both keep the STAT
+  promise and start on time inside a routine window (inside the allowed lateness if the routine
+  batches would be late anyway). Otherwise one stop carries everything (with the STAT deadline),
+  which saves a second visit.
+* ``totes`` counts every tote (cold ones included: the cooler rides in the cargo space);
+  ``cold_totes`` is the cold subset; ``controlled`` if any batch is controlled.
+* ``service = facility.service_minutes(totes)`` in seconds.
+* ``release`` = the latest ready time of its batches (``ready[batch.key]`` if given, else
+  ``batch.verify_end_min``, else -- not packed yet -- its ready-by ``deadline_min``), never before
+  ``problem.now_min`` when re-planning.
+* **Routine stops**: the facility's windows as *soft* windows: ``late_penalty =
+  settings.late_penalty_per_min / 60`` per second (at least 1), ``max_late = settings.max_late_min``,
+  ``drop_penalty = settings.unserved_penalty``. A facility without windows accepts any time.
+* **STAT stops**: hard ``deadline`` = the earliest ``need_by_min`` of their order lines; an
+  urgent-only stop has **no window** (nursing homes accept first doses at any hour) and cannot be
+  dropped except when impossible (``drop_penalty=None``); a merged stop keeps the routine windows
+  (soft) and the hard deadline.
+
+Vehicles
+--------
+One :class:`RoutingVehicle` per vehicle, key ``str(vehicle.id)``: tote and cooler capacity,
+authorisation, shift (not before ``now_min``), ``max_duration = max_route_min``, ``fixed_cost =
+vehicle.fixed_cost`` or ``settings.vehicle_cost`` when the vehicle has none, ``max_trips``, and its
+break (``break_min`` inside ``break_window``) when the shift is longer than
+``settings.break_after_shift_min``. The depot window is the pharmacy's opening hours; reloading
+between two trips takes :data:`RELOAD_MIN` minutes. ``arc_cost="duration"``.
+
+Back to minutes
+---------------
+ETAs are never optimistic: arrival, start of service, departure from a stop, return and break
+start are rounded **up** to the minute; the departure from the pharmacy is rounded **down** (still
+after the release, which is a whole minute). ``late_min = start_min - window_end_min``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ltc_scheduler.enums import URGENT_CLASSES
+from ltc_scheduler.errors import BadInput
+from ltc_scheduler.plan.model import Batch, LateStop, PlanRoute, PlanStop, RoutingSolution, UnservedStop
+from ltc_scheduler.problem.model import Facility, GeoPoint, OrderLine, PlanningProblem, Vehicle
+from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
+from ltc_scheduler.problem.travel import TravelMatrix
+from ltc_scheduler.solvers.explain import explain_late
+
+__all__ = [
+    "RELOAD_MIN",
+    "SPLIT_GAP_MIN",
+    "STAT_SUFFIX",
+    "build_routing_problem",
+    "day_points",
+    "facility_nodes",
+    "stop_batches",
+    "to_plan_routes",
+]
+
+#: minutes at the pharmacy between two trips of a vehicle (unload returns, load the next totes)
+RELOAD_MIN = 10
+#: urgent and routine batches of one facility travel separately when ready this far apart
+SPLIT_GAP_MIN = 60
+#: key suffix of the urgent stop of a split facility
+STAT_SUFFIX = "-stat"
+
+
+def day_points(problem: PlanningProblem) -> list[GeoPoint]:
+    """Points of the day's travel matrix: node 0 = the pharmacy, node i+1 = ``problem.facilities[i]``."""
+    return [problem.depot.location] + [f.location for f in problem.facilities]
+
+
+def facility_nodes(problem: PlanningProblem) -> dict[int, int]:
+    """Facility id -> node of the travel matrix built over :func:`day_points`."""
+    return {f.id: i + 1 for i, f in enumerate(problem.facilities)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    key: str
+    facility: Facility
+    batches: tuple[Batch, ...]
+    urgent: bool  # holds urgent batches
+    routine: bool  # holds routine batches
+
+
+def _is_urgent(b: Batch) -> bool:
+    return b.order_class in URGENT_CLASSES
+
+
+def _ready_min(b: Batch, ready: Mapping[str, int] | None, now_min: int | None) -> int:
+    if ready is not None and b.key in ready:
+        t = int(ready[b.key])
+    elif b.verify_end_min is not None:
+        t = b.verify_end_min
+    else:
+        t = b.deadline_min
+    return max(t, now_min) if now_min is not None else t
+
+
+def _order_lines(problem: PlanningProblem) -> dict[int, OrderLine]:
+    return {ln.id: ln for ln in problem.orders}
+
+
+def _stat_deadline_min(lines: Mapping[int, OrderLine], batches: Sequence[Batch]) -> int | None:
+    """Earliest promise (need-by) of the urgent order lines in ``batches``."""
+    best: int | None = None
+    for b in batches:
+        if not _is_urgent(b):
+            continue
+        own = []
+        for lid in b.order_line_ids:
+            ln = lines.get(lid)
+            if ln is None:
+                raise BadInput(f"batch {b.key}, order_line_ids: order line {lid} is not in the day's orders")
+            own.append(ln)
+        urgent = [ln for ln in own if ln.order_class in URGENT_CLASSES] or own
+        for ln in urgent:
+            best = ln.need_by_min if best is None else min(best, ln.need_by_min)
+    return best
+
+
+def _merge_ok(
+    problem: PlanningProblem,
+    fac: Facility,
+    urgent: Sequence[Batch],
+    routine: Sequence[Batch],
+    ready: Mapping[str, int] | None,
+    travel_min: int,
+    lines: Mapping[int, OrderLine],
+) -> bool:
+    """Can one delivery carry both the urgent and the routine batches of ``fac``?
+
+    Yes when they are ready within :data:`SPLIT_GAP_MIN` of each other and a direct trip leaving
+    when both are ready keeps the STAT promise and starts inside a routine window -- or, when the
+    routine batches alone would already be late, inside the allowed lateness.
+    """
+    r_urgent = max(_ready_min(b, ready, problem.now_min) for b in urgent)
+    r_routine = max(_ready_min(b, ready, problem.now_min) for b in routine)
+    if abs(r_urgent - r_routine) > SPLIT_GAP_MIN:
+        return False
+    deadline = _stat_deadline_min(lines, urgent)
+    arrive = max(r_urgent, r_routine, problem.depot.open_min) + travel_min
+    if deadline is not None and arrive > deadline:
+        return False
+    if not fac.windows:
+        return True
+    alone_late = max(r_routine, problem.depot.open_min) + travel_min > fac.windows[-1].end
+    grace = problem.settings.max_late_min if alone_late else 0
+    last = len(fac.windows) - 1
+    for i, w in enumerate(fac.windows):
+        start = max(arrive, w.start)
+        latest = w.end + (grace if i == last else 0)
+        if start <= latest and (deadline is None or start <= deadline):
+            return True
+    return False
+
+
+def _groups(
+    problem: PlanningProblem,
+    batches: Sequence[Batch],
+    ready: Mapping[str, int] | None,
+    travel: TravelMatrix | None,
+) -> list[_Group]:
+    facilities = {f.id: f for f in problem.facilities}
+    nodes = facility_nodes(problem)
+    lines = _order_lines(problem)
+    by_fac: dict[int, list[Batch]] = defaultdict(list)
+    for b in batches:
+        if b.facility_id not in facilities:
+            raise BadInput(f"batch {b.key}, facility_id: {b.facility_id} is not a facility of this day")
+        by_fac[b.facility_id].append(b)
+    out: list[_Group] = []
+    for fac in problem.facilities:  # the day's order, deterministic
+        bs = sorted(by_fac.get(fac.id, []), key=lambda b: b.key)
+        if not bs:
+            continue
+        urgent = [b for b in bs if _is_urgent(b)]
+        routine = [b for b in bs if not _is_urgent(b)]
+        split = False
+        if urgent and routine:
+            travel_min = travel.minutes(0, nodes[fac.id]) if travel is not None else 0
+            split = not _merge_ok(problem, fac, urgent, routine, ready, travel_min, lines)
+        if split:
+            out.append(_Group(str(fac.id), fac, tuple(routine), urgent=False, routine=True))
+            out.append(_Group(f"{fac.id}{STAT_SUFFIX}", fac, tuple(urgent), urgent=True, routine=False))
+        else:
+            out.append(_Group(str(fac.id), fac, tuple(bs), urgent=bool(urgent), routine=bool(routine)))
+    return out
+
+
+def _routing_vehicle(problem: PlanningProblem, v: Vehicle) -> RoutingVehicle:
+    s = problem.settings
+    start = v.shift_start if problem.now_min is None else max(v.shift_start, problem.now_min)
+    brk_dur, brk_win = 0, None
+    if (
+        v.break_window is not None
+        and v.break_min > 0
+        and v.shift_end - v.shift_start > s.break_after_shift_min
+    ):
+        brk_dur, brk_win = v.break_min * 60, (v.break_window.start * 60, v.break_window.end * 60)
+    return RoutingVehicle(
+        key=str(v.id),
+        capacity=v.tote_capacity,
+        start=start * 60,
+        end=v.shift_end * 60,
+        cold_capacity=v.cold_capacity,
+        controlled_ok=v.controlled_ok,
+        max_duration=v.max_route_min * 60 if v.max_route_min > 0 else None,
+        fixed_cost=v.fixed_cost if v.fixed_cost > 0 else s.vehicle_cost,
+        break_duration=brk_dur,
+        break_window=brk_win,
+        max_trips=v.max_trips,
+        label=v.name,
+    )
+
+
+def build_routing_problem(
+    problem: PlanningProblem,
+    batches: Sequence[Batch],
+    travel: TravelMatrix,
+    *,
+    ready: Mapping[str, int] | None = None,
+) -> RoutingProblem:
+    """The day's deliveries as a routing problem in seconds (see the module docstring)."""
+    n = len(problem.facilities) + 1
+    if travel.size != n:
+        raise BadInput(
+            f"travel matrix has {travel.size} points, the day has {n} (pharmacy + {n - 1} facilities); "
+            "build it over day_points(problem)"
+        )
+    s = problem.settings
+    nodes = facility_nodes(problem)
+    late_penalty = max(1, round(s.late_penalty_per_min / 60))
+    stops: list[RoutingStop] = []
+    lines = _order_lines(problem)
+    for g in _groups(problem, batches, ready, travel):
+        fac = g.facility
+        totes = sum(b.totes for b in g.batches)
+        cold = sum(b.totes for b in g.batches if b.cold)
+        release = max(_ready_min(b, ready, problem.now_min) for b in g.batches)
+        deadline = _stat_deadline_min(lines, g.batches) if g.urgent else None
+        windows = tuple((w.start * 60, w.end * 60) for w in fac.windows) if g.routine else ()
+        stops.append(
+            RoutingStop(
+                key=g.key,
+                node=nodes[fac.id],
+                totes=totes,
+                service=fac.service_minutes(totes) * 60,
+                windows=windows,
+                cold_totes=cold,
+                controlled=any(b.controlled for b in g.batches),
+                release=release * 60,
+                deadline=deadline * 60 if deadline is not None else None,
+                late_penalty=late_penalty if g.routine else 0,
+                max_late=s.max_late_min * 60 if g.routine else 0,
+                drop_penalty=None if g.urgent else s.unserved_penalty,
+                priority=g.urgent,
+                label=fac.name + (" (STAT)" if g.urgent and not g.routine else ""),
+            )
+        )
+    return RoutingProblem(
+        stops=tuple(stops),
+        vehicles=tuple(_routing_vehicle(problem, v) for v in problem.vehicles),
+        duration=travel.seconds,
+        distance=travel.metres,
+        depot_window=(problem.depot.open_min * 60, problem.depot.close_min * 60),
+        reload_time=RELOAD_MIN * 60,
+        arc_cost="duration",
+        time_unit="s",
+        labels={st.key: st.label for st in stops},
+    )
+
+
+def stop_batches(rp: RoutingProblem, batches: Sequence[Batch]) -> dict[str, tuple[Batch, ...]]:
+    """Stop key -> the batches it carries (the inverse of the grouping of :func:`build_routing_problem`)."""
+    keys = {st.key for st in rp.stops}
+    out: dict[str, list[Batch]] = defaultdict(list)
+    for b in sorted(batches, key=lambda b: b.key):
+        plain = str(b.facility_id)
+        stat = f"{plain}{STAT_SUFFIX}"
+        key = stat if stat in keys and _is_urgent(b) else plain
+        out[key].append(b)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _facility_id(key: str) -> int:
+    return int(key.removesuffix(STAT_SUFFIX))
+
+
+def _up(t: int) -> int:
+    return -(-int(t) // 60)
+
+
+def to_plan_routes(
+    problem: PlanningProblem,
+    rp: RoutingProblem,
+    solution: RoutingSolution,
+    batches: Sequence[Batch],
+) -> tuple[tuple[PlanRoute, ...], tuple[UnservedStop, ...], tuple[LateStop, ...]]:
+    """The engine's answer in plan minutes: routes with stops, unserved stops, late stops."""
+    stops = {st.key: st for st in rp.stops}
+    carried = stop_batches(rp, batches)
+    late_reasons = explain_late(rp, solution)
+    routes: list[PlanRoute] = []
+    late: list[LateStop] = []
+    for trip in sorted(solution.trips, key=lambda t: (int(t.vehicle_key), t.trip_no)):
+        if not trip.visits:
+            continue
+        plan_stops: list[PlanStop] = []
+        drive = 0
+        prev = 0
+        for seq, v in enumerate(trip.visits, start=1):
+            st = stops.get(v.stop_key)
+            if st is None:
+                raise ValueError(f"the routing answer visits {v.stop_key!r}, not a stop of the problem")
+            drive += int(rp.duration[prev, st.node])
+            prev = st.node
+            bs = carried.get(st.key, ())
+            start_min = _up(v.start)
+            w_start, w_end = _window_of(st, v.start)
+            late_min = max(0, start_min - w_end) if w_end is not None and st.windows else 0
+            plan_stops.append(
+                PlanStop(
+                    seq=seq,
+                    facility_id=_facility_id(st.key),
+                    arrival_min=_up(v.arrival),
+                    start_min=start_min,
+                    departure_min=_up(v.departure),
+                    totes=st.totes,
+                    cold_totes=st.cold_totes,
+                    controlled_totes=sum(b.totes for b in bs if b.controlled),
+                    batch_keys=tuple(b.key for b in bs),
+                    window_start_min=w_start,
+                    window_end_min=w_end,
+                    late_min=late_min,
+                    stat=st.priority,
+                )
+            )
+            if late_min > 0:
+                late.append(
+                    LateStop(
+                        facility_id=_facility_id(st.key),
+                        minutes=late_min,
+                        reason=late_reasons.get(st.key, f"{late_min} min late"),
+                    )
+                )
+        drive += int(rp.duration[prev, 0])
+        routes.append(
+            PlanRoute(
+                vehicle_id=int(trip.vehicle_key),
+                trip_no=trip.trip_no,
+                depart_min=int(trip.depart) // 60,
+                return_min=_up(trip.return_),
+                stops=tuple(plan_stops),
+                distance_m=int(trip.distance),
+                drive_s=drive,
+                break_start_min=_up(trip.break_start) if trip.break_start is not None else None,
+            )
+        )
+    unserved = tuple(
+        UnservedStop(
+            facility_id=_facility_id(u.key),
+            reason=u.reason,
+            batch_keys=tuple(b.key for b in carried.get(u.key, ())),
+        )
+        for u in solution.unserved
+    )
+    return tuple(routes), unserved, tuple(late)
+
+
+def _window_of(st: RoutingStop, start: int) -> tuple[int | None, int | None]:
+    """The window (in minutes) a service start belongs to: the one containing it, else the last
+    one that closed before it (late), else the next one; STAT-only stops show their promise."""
+    if not st.windows:
+        return None, (st.deadline // 60 if st.deadline is not None else None)
+    chosen = st.windows[0]
+    for a, b in st.windows:
+        if a <= start <= b:
+            chosen = (a, b)
+            break
+        if b < start:
+            chosen = (a, b)
+    return chosen[0] // 60, chosen[1] // 60

@@ -1,0 +1,247 @@
+"""Database rows -> :class:`PlanningProblem`: the only bridge between ``db/`` and the solvers.
+
+Which order lines belong to the day (``build_problem(date=D)``):
+
+* status ``open`` or ``planned`` (re-planning a day sees the lines an earlier run planned;
+  ``packed``, ``delivered`` and ``cancelled`` lines are done and left out);
+* need-by before the local midnight that ends the planning horizon (``PlanSettings.planning_horizon_days``,
+  default 1 = the end of ``D``), so **overdue lines from earlier days are included** (with a negative
+  ``need_by_min``: they are late and the plan shows it);
+* received before that same midnight (an order cannot be planned before it exists).
+
+Times become integer minutes from local midnight of ``D`` in the configured pharmacy time zone
+(wall-clock, so DST days keep windows and timestamps consistent). Facility windows are the rows of
+``D``'s weekday. Settings come from the current constraint set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from ltc_scheduler.db import models as m
+from ltc_scheduler.db import repository as repo
+from ltc_scheduler.enums import ControlledSchedule, FacilityKind, OrderClass, OrderStatus, PackagingKind
+from ltc_scheduler.errors import BadInput
+from ltc_scheduler.problem import model as p
+
+PLANNABLE_STATUSES: tuple[OrderStatus, ...] = (OrderStatus.OPEN, OrderStatus.PLANNED)
+
+
+def minutes_from_local_midnight(ts: dt.datetime, date: dt.date, zone: ZoneInfo) -> int:
+    """Wall-clock minutes of ``ts`` from local midnight of ``date`` (negative before, >1440 after)."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=dt.UTC)
+    local = ts.astimezone(zone)
+    return (local.date() - date).days * 1440 + local.hour * 60 + local.minute
+
+
+def local_to_utc(date: dt.date, minute: int, tz: str) -> dt.datetime:
+    """Inverse of :func:`minutes_from_local_midnight` (wall-clock minute of ``date`` -> UTC instant)."""
+    day = date + dt.timedelta(days=minute // 1440)
+    minute %= 1440
+    local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=ZoneInfo(tz))
+    return local.astimezone(dt.UTC)
+
+
+def build_problem(
+    session: Session, *, date: dt.date, now_min: int | None = None, timezone: str | None = None
+) -> p.PlanningProblem:
+    """Read the day's rows and return the immutable planning problem.
+
+    Raises :class:`BadInput` when the database has no depot (run ``ltc-scheduler demo`` or import data).
+    """
+    if timezone is None:
+        from ltc_scheduler.config import get_settings
+
+        timezone = get_settings().timezone
+    zone = ZoneInfo(timezone)
+
+    depot_row = repo.get_depot(session)
+    if depot_row is None or depot_row.id is None:
+        raise BadInput(
+            "the database has no pharmacy/depot yet: run `ltc-scheduler demo` or import data first"
+        )
+    depot = p.Depot(
+        id=depot_row.id,
+        name=depot_row.name,
+        location=p.GeoPoint(depot_row.lat, depot_row.lon),
+        address=depot_row.address,
+        open_min=depot_row.open_min,
+        close_min=depot_row.close_min,
+    )
+
+    cs_row = repo.current_constraint_set(session)
+    settings = repo.to_plan_settings(cs_row)
+
+    # ---- orders
+    horizon = max(1, settings.planning_horizon_days)
+    _, end_utc = repo.local_day_bounds_utc(date, timezone, days=horizon)
+    stmt = (
+        select(
+            m.OrderLine.id,
+            m.OrderLine.external_id,
+            m.OrderLine.facility_id,
+            m.OrderLine.resident_id,
+            m.OrderLine.medication_id,
+            m.OrderLine.order_class,
+            m.OrderLine.cards,
+            m.OrderLine.doses,
+            m.OrderLine.received_at,
+            m.OrderLine.need_by,
+            m.Resident.unit,
+            m.Medication.name,
+            m.Medication.packaging_kind,
+            m.Medication.schedule,
+            m.Medication.refrigerated,
+        )
+        .join(m.Resident, col(m.Resident.id) == col(m.OrderLine.resident_id))
+        .join(m.Medication, col(m.Medication.id) == col(m.OrderLine.medication_id))
+        .join(m.Facility, col(m.Facility.id) == col(m.OrderLine.facility_id))
+        .where(
+            col(m.OrderLine.status).in_([s.value for s in PLANNABLE_STATUSES]),
+            col(m.OrderLine.need_by) < end_utc,
+            col(m.OrderLine.received_at) < end_utc,
+            col(m.Facility.active).is_(True),
+        )
+        .order_by(col(m.OrderLine.id))
+    )
+    orders: list[p.OrderLine] = []
+    for r in session.exec(stmt):
+        orders.append(
+            p.OrderLine(
+                id=r[0],
+                external_id=r[1],
+                facility_id=r[2],
+                unit=r[10] or "",
+                resident_id=r[3],
+                medication_id=r[4],
+                medication_name=r[11],
+                packaging_kind=PackagingKind(r[12]),
+                order_class=OrderClass(r[5]),
+                cards=r[6],
+                doses=r[7],
+                controlled=ControlledSchedule(r[13]) != ControlledSchedule.NONE,
+                cold=bool(r[14]),
+                received_min=minutes_from_local_midnight(r[8], date, zone),
+                need_by_min=minutes_from_local_midnight(r[9], date, zone),
+            )
+        )
+
+    # ---- facilities with the weekday's windows and their units
+    weekday = date.weekday()
+    windows: dict[int, list[p.TimeWindow]] = defaultdict(list)
+    for w in session.exec(
+        select(m.FacilityWindow)
+        .where(m.FacilityWindow.weekday == weekday)
+        .order_by(col(m.FacilityWindow.start_min))
+    ):
+        windows[w.facility_id].append(p.TimeWindow(w.start_min, w.end_min))
+    units: dict[int, set[str]] = defaultdict(set)
+    for fid, unit in session.exec(sa.select(m.Resident.facility_id, m.Resident.unit).distinct()):
+        if unit:
+            units[fid].add(unit)
+    facilities = tuple(
+        p.Facility(
+            id=f.id,
+            external_id=f.external_id,
+            name=f.name,
+            kind=FacilityKind(f.kind),
+            location=p.GeoPoint(f.lat, f.lon),
+            address=", ".join(x for x in (f.address, f.city) if x),
+            beds=f.beds,
+            windows=_merge_windows(windows.get(f.id, [])),
+            service_fixed_min=f.service_fixed_min,
+            service_per_tote_min=f.service_per_tote_min,
+            has_fridge=f.has_fridge,
+            units=tuple(sorted(units.get(f.id, ()))),
+        )
+        for f in repo.list_facilities(session)
+        if f.id is not None
+    )
+
+    # ---- resources
+    lines = tuple(
+        p.PackagingLine(
+            id=row.id,
+            name=row.name,
+            kinds=row.kind_set(),
+            cards_per_hour=row.cards_per_hour,
+            changeover_kind_min=row.changeover_kind_min,
+            changeover_facility_min=row.changeover_facility_min,
+            available=(p.TimeWindow(row.available_start_min, row.available_end_min),),
+            downtime=tuple(p.TimeWindow(int(a), int(b)) for a, b in (row.downtime or [])),
+        )
+        for row in repo.list_packaging_lines(session)
+        if row.id is not None
+    )
+    verification = p.Verification(
+        minutes_per_card=cs_row.minutes_per_card,
+        shifts=tuple(
+            p.PharmacistShift(s.name, s.start_min, s.end_min) for s in repo.list_pharmacist_shifts(session)
+        ),
+    )
+    vehicles = tuple(
+        p.Vehicle(
+            id=v.id,
+            name=v.name,
+            tote_capacity=v.tote_capacity,
+            cold_capacity=v.cold_capacity,
+            controlled_ok=v.controlled_ok,
+            shift_start=v.shift_start_min,
+            shift_end=v.shift_end_min,
+            max_route_min=v.max_route_min,
+            depot_id=v.depot_id,
+            fixed_cost=v.fixed_cost,
+            break_min=v.break_min,
+            break_window=(
+                p.TimeWindow(v.break_start_min, v.break_end_min)
+                if v.break_start_min is not None and v.break_end_min is not None
+                else None
+            ),
+            max_trips=v.max_trips,
+        )
+        for v in repo.list_vehicles(session)
+        if v.id is not None
+    )
+
+    snapshot = {
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "constraint_set_version": str(cs_row.version),
+        "order_lines": str(len(orders)),
+        "order_line_ids_max": str(max((o.id for o in orders), default=0)),
+        "facilities": str(len(facilities)),
+        "packaging_lines": ",".join(str(x.id) for x in lines),
+        "vehicles": ",".join(str(x.id) for x in vehicles),
+        "pharmacist_shifts": str(len(verification.shifts)),
+        "timezone": timezone,
+    }
+    return p.PlanningProblem(
+        date=date,
+        timezone=timezone,
+        depot=depot,
+        facilities=facilities,
+        orders=tuple(orders),
+        lines=lines,
+        verification=verification,
+        vehicles=vehicles,
+        settings=settings,
+        now_min=now_min,
+        snapshot=snapshot,
+    )
+
+
+def _merge_windows(ws: list[p.TimeWindow]) -> tuple[p.TimeWindow, ...]:
+    """Sort and merge overlapping windows (the problem requires them non-overlapping)."""
+    out: list[p.TimeWindow] = []
+    for w in sorted(ws, key=lambda w: (w.start, w.end)):
+        if out and w.start <= out[-1].end:
+            out[-1] = dataclasses.replace(out[-1], end=max(out[-1].end, w.end))
+        else:
+            out.append(w)
+    return tuple(out)

@@ -1,0 +1,210 @@
+"""Use cases that touch both the database and the solvers: load -> plan -> validate -> save.
+
+This is the only module that imports both ``db/`` and the pipeline. Each use case opens short
+sessions: one to read the day's rows into a :class:`PlanningProblem`, none while the solvers run,
+and one transaction that saves the whole plan (PlanRun + batches + routes + stops + unassigned)
+at once. If anything fails before that transaction commits (a solver error, a validation crash, an
+interruption, or the test hook ``fail_before_commit``), the database is exactly as it was: the
+previously published plan stays published and loadable. A failed run is then recorded, in a
+separate transaction, as a PlanRun with status ``failed`` and the error text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sqlalchemy as sa
+
+from ltc_scheduler.db import repository as repo
+from ltc_scheduler.db.engine import session_scope
+from ltc_scheduler.errors import BadInput
+from ltc_scheduler.plan.pipeline import PlanResult, plan_day
+from ltc_scheduler.problem.builder import build_problem
+
+__all__ = ["PlanOutcome", "plan_date", "has_plan", "summary_of", "InjectedFailure"]
+
+
+class InjectedFailure(RuntimeError):
+    """Raised by ``plan_date(..., fail_before_commit=True)``: simulates a crash just before the commit."""
+
+
+@dataclass
+class PlanOutcome:
+    plan_run_id: int
+    result: PlanResult
+    summary: dict[str, Any]
+
+
+def _facility_names(problem) -> dict[int, str]:
+    return {f.id: f.name for f in problem.facilities}
+
+
+def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str, Any]:
+    """The ``plan --json`` object (JSON-able)."""
+    plan = result.plan
+    k = plan.kpis
+    names = _facility_names(problem)
+    return {
+        "plan_run_id": plan_run_id,
+        "date": plan.date.isoformat(),
+        "orders": int(k.get("orders", 0)),
+        "batches": int(k.get("batches", 0)),
+        "lines_used": int(k.get("lines_used", 0)),
+        "routes": int(k.get("routes", 0)),
+        "stops": int(k.get("stops", 0)),
+        "unserved": [
+            {"facility": names.get(u.facility_id, str(u.facility_id)), "reason": u.reason}
+            for u in plan.unserved
+        ],
+        "late": [
+            {
+                "facility": names.get(x.facility_id, str(x.facility_id)),
+                "minutes": x.minutes,
+                "reason": x.reason,
+            }
+            for x in plan.late
+        ],
+        "driving_km": k.get("driving_km", 0.0),
+        "driving_hours": k.get("driving_hours", 0.0),
+        "on_time_pct": k.get("on_time_pct", 100.0),
+        "packaging_makespan_min": int(k.get("packaging_makespan_min", 0)),
+        "stage_seconds": dict(result.stage_seconds),
+        "solver": [
+            {
+                "stage": s.stage,
+                "status": s.status,
+                "objective": s.objective,
+                "bound": s.bound,
+                "gap": s.gap,
+                "wall_s": round(s.wall_s, 3),
+            }
+            for s in plan.stats
+        ],
+        "coupling": {
+            "iterations": result.iterations,
+            "single_pass": result.single_pass,
+            "final": result.final,
+        },
+        "valid": result.valid,
+        "violations": [
+            {"rule": v.rule, "subject": v.subject, "message": v.message, "hard": v.hard}
+            for v in result.violations
+        ],
+    }
+
+
+def has_plan(engine: sa.Engine, *, date: dt.date) -> bool:
+    """Is there a published plan for ``date``?"""
+    with session_scope(engine) as session:
+        return repo.latest_plan_run(session, date=date, published_only=True) is not None
+
+
+def plan_date(
+    engine: sa.Engine,
+    *,
+    date: dt.date,
+    started_by: str = "cli",
+    replan: bool = False,
+    now_min: int | None = None,
+    time_limit_s: float | None = None,
+    fail_before_commit: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+) -> PlanOutcome:
+    """Plan ``date`` and save the plan as a new published PlanRun (one transaction).
+
+    ``replan``: keep what the published plan already packed or sent out (before ``now_min``,
+    default: the current local time) and insert the new orders. Raises :class:`BadInput` for input
+    the user must fix, :class:`PlanningError` when no plan can be made; nothing is saved then.
+    """
+    t0 = time.perf_counter()
+    previous = None
+    with session_scope(engine) as session:
+        if replan:
+            prev_run = repo.latest_plan_run(session, date=date, published_only=True)
+            if prev_run is None or prev_run.id is None:
+                raise BadInput(
+                    f"--replan: there is no published plan for {date} to re-plan; run `plan` first"
+                )
+            previous = repo.load_plan(session, plan_run_id=prev_run.id)
+            if now_min is None:
+                now_min = _now_local_min(date)
+        problem = build_problem(session, date=date, now_min=now_min if replan else None)
+    load_s = time.perf_counter() - t0
+    if time_limit_s is not None:
+        if time_limit_s <= 0:
+            raise BadInput(f"--time-limit must be positive, got {time_limit_s}")
+        problem = replace(problem, settings=replace(problem.settings, time_limit_s=float(time_limit_s)))
+    try:
+        result = plan_day(problem, progress=progress, previous=previous)
+        result.stage_seconds = {"load": round(load_s, 3), **result.stage_seconds}
+        t = time.perf_counter()
+        stats = {
+            "stage_seconds": result.stage_seconds,
+            "solver": [
+                {
+                    "stage": s.stage,
+                    "status": s.status,
+                    "objective": s.objective,
+                    "bound": s.bound,
+                    "gap": s.gap,
+                    "wall_s": s.wall_s,
+                }
+                for s in result.plan.stats
+            ],
+            "coupling": {
+                "iterations": result.iterations,
+                "single_pass": result.single_pass,
+                "final": result.final,
+            },
+            "replan": bool(replan),
+            "now_min": now_min if replan else None,
+        }
+        with session_scope(engine) as session:
+            run_id = repo.save_plan(
+                session,
+                plan=result.plan,
+                problem=problem,
+                started_by=started_by,
+                valid=result.valid,
+                violations=result.violations,
+                stats=stats,
+            )
+            repo.add_audit_event(
+                session,
+                who=started_by,
+                what="plan",
+                details={
+                    "date": date.isoformat(),
+                    "plan_run_id": run_id,
+                    "replan": replan,
+                    "valid": result.valid,
+                },
+            )
+            if fail_before_commit:
+                raise InjectedFailure("injected failure after the solve, before the commit")
+        result.stage_seconds["save"] = round(time.perf_counter() - t, 3)
+    except BaseException as exc:  # solver error, injected failure, Ctrl-C: nothing was committed
+        _record_failure(engine, date=date, started_by=started_by, error=f"{type(exc).__name__}: {exc}")
+        raise
+    return PlanOutcome(run_id, result, summary_of(problem, result, run_id))
+
+
+def _record_failure(engine: sa.Engine, *, date: dt.date, started_by: str, error: str) -> None:
+    try:
+        with session_scope(engine) as session:
+            repo.record_failed_run(session, date=date, started_by=started_by, error=error[:2000])
+    except Exception:  # noqa: BLE001 - recording the failure must never hide the original error
+        pass
+
+
+def _now_local_min(date: dt.date) -> int:
+    from zoneinfo import ZoneInfo
+
+    from ltc_scheduler.config import get_settings
+
+    now = dt.datetime.now(ZoneInfo(get_settings().timezone))
+    return (now.date() - date).days * 1440 + now.hour * 60 + now.minute

@@ -1,0 +1,72 @@
+"""Search settings of the solvers: plain data, no OR-Tools import.
+
+:class:`RoutingParams` drives :func:`ltc_scheduler.solvers.routing.solve_routing`. The defaults are
+the settings tuned on the Solomon VRPTW instances (see ``benchmarks/README.md``); the product uses
+them as they are and only changes the time limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+#: First-solution strategies tried, in this order, by the parallel workers of a multi-start run
+#: (worker ``i`` uses entry ``i % len``). Names are OR-Tools ``FirstSolutionStrategy`` values.
+MULTI_START_STRATEGIES: tuple[str, ...] = (
+    "PARALLEL_CHEAPEST_INSERTION",
+    "SAVINGS",
+    "LOCAL_CHEAPEST_INSERTION",
+    "PATH_CHEAPEST_ARC",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingParams:
+    """How hard and how the routing engine searches.
+
+    Attributes:
+        time_limit_s: wall-clock budget of the whole call (model build included). The search uses
+            all of it (guided local search has no natural end), except on problems with nothing
+            to decide.
+        seed: seeds the multi-start diversification (which worker gets which strategy/lambda);
+            the same seed and the same problem give the same answer with ``workers=1``.
+        first_solution: OR-Tools ``FirstSolutionStrategy`` name used to build the start solution
+            (e.g. ``"PARALLEL_CHEAPEST_INSERTION"``, ``"SAVINGS"``, ``"PATH_CHEAPEST_ARC"``).
+        metaheuristic: OR-Tools ``LocalSearchMetaheuristic`` name (``"GUIDED_LOCAL_SEARCH"``,
+            ``"SIMULATED_ANNEALING"``, ``"TABU_SEARCH"``, ``"GREEDY_DESCENT"``).
+        gls_lambda: guided local search penalty weight (``guided_local_search_lambda_coefficient``);
+            smaller = closer to plain descent, larger = more diversification.
+        operators: overrides of ``local_search_operators`` flags, e.g.
+            ``{"use_relocate_expensive_chain": True, "use_cross_exchange": True}`` (the ``use_``
+            prefix may be left out). Applied on top of :data:`DEFAULT_OPERATORS`.
+        use_full_propagation: propagate every constraint at each local-search move (slower, only
+            useful when many side constraints are rejected late).
+        iterated_local_search: wrap the metaheuristic in OR-Tools' ruin-and-recreate iterated
+            local search.
+        lns_time_limit_s: time limit of one large-neighbourhood sub-search.
+        workers: number of independent searches run in parallel processes (multi-start); the best
+            answer wins. ``1`` = in-process, deterministic. Use the number of free CPU cores.
+        warm_start_s: seconds of a quick first search (cheapest insertion + greedy descent) whose
+            routes seed the main search; ``0`` disables it.
+        log: print OR-Tools' search log to stderr.
+    """
+
+    time_limit_s: float = 10.0
+    seed: int = 0
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float = 0.1
+    operators: dict[str, bool] = field(default_factory=dict)
+    use_full_propagation: bool = False
+    iterated_local_search: bool = False
+    lns_time_limit_s: float = 0.1
+    workers: int = 1
+    warm_start_s: float = 0.0
+    log: bool = False
+
+    def with_(self, **changes: object) -> RoutingParams:
+        """A copy with some fields changed (``params.with_(time_limit_s=2)``)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+#: Operator flags set on top of OR-Tools' defaults (tuned on Solomon, see benchmarks/README.md).
+DEFAULT_OPERATORS: dict[str, bool] = {}

@@ -1,0 +1,612 @@
+"""The delivery routing engine: OR-Tools' routing library on a :class:`RoutingProblem`.
+
+This is the only module that imports the routing API (``pywrapcp``). It turns a problem into an
+OR-Tools model, searches, and returns a :class:`RoutingSolution` with exact times per visit.
+
+How each product rule is modelled
+---------------------------------
+* **Trips.** Every physical vehicle gets ``max_trips`` routing vehicles ("trip slots") that all
+  start and end at the depot. Trip ``k+1`` leaves no earlier than trip ``k`` returns plus
+  ``reload_time``; trip ``k+1`` can only be used if trip ``k`` is (so the fixed cost, put on the
+  first slot, is paid once per physical vehicle).
+* **Time.** One ``time`` dimension; transit ``i -> j`` = service at ``i`` + travel time, slack =
+  waiting. Windows: ``CumulVar.SetRange(first open, last close)`` plus ``RemoveInterval`` for the
+  gaps between windows. A soft window (``late_penalty > 0``) extends the range by ``max_late`` and
+  costs ``late_penalty`` per unit past the last close (``SetCumulVarSoftUpperBound``). A STAT
+  ``deadline`` caps the range (hard).
+* **Shifts.** A trip's start cumul (its departure) is inside the shift and the depot hours, its end
+  cumul (the return) no later than the shift end; ``SetSpanUpperBoundForVehicle`` caps the
+  duration of each trip at ``max_duration``.
+* **Break.** One fixed-duration interval per physical vehicle starting in ``break_window``, given
+  to the time dimension of each of its trips (``SetBreakIntervalsOfVehicle``): it may interrupt a
+  drive or a wait, never a service, or be taken at the depot before/after/between trips.
+* **Loads.** ``totes`` and ``cold`` capacity dimensions (per-vehicle capacities).
+* **Controlled substances.** ``SetAllowedVehiclesForIndex`` to the trips of authorised vehicles.
+* **Release.** A ``release`` dimension with zero transit and no slack holds the same value along a
+  route; it must be >= the release of every stop on the route and equals the route's departure.
+* **Unserved.** Every stop is in a disjunction: ``drop_penalty`` or, when ``None``, a penalty
+  larger than any possible route cost. Stops no vehicle could ever carry (too many totes, no
+  authorised driver, an empty window) are left out of the model and reported unserved.
+* **Objective.** Arc cost = distance or driving time (``problem.arc_cost``) + fixed vehicle cost +
+  lateness penalties + drop penalties.
+
+Times reported
+--------------
+The solver's cumuls give a feasible schedule; the answer is recomputed from them: the departure is
+pushed as late as possible without delaying any service start (so no waiting before the first
+stop), then arrival/start/departure are recomputed forwards: ``start`` = earliest time inside a
+window at or after the arrival (a soft-window stop past its last window starts on arrival, its
+``late`` = start - last close). Waiting in the middle of a trip stays where the solver put it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from ltc_scheduler.errors import BadInput
+from ltc_scheduler.plan.model import RoutingSolution, Trip, Unserved, Visit
+from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
+from ltc_scheduler.solvers.params import DEFAULT_OPERATORS, MULTI_START_STRATEGIES, RoutingParams
+
+__all__ = ["solve_routing", "schedule_routes"]
+
+_STATUS = {v: k for k, v in routing_enums_pb2.RoutingSearchStatus.Value.items()}
+_MAX_BIG = 10**12
+
+
+# --------------------------------------------------------------------------- public entry
+
+
+def solve_routing(problem: RoutingProblem, params: RoutingParams | None = None) -> RoutingSolution:
+    """Route ``problem``: every stop is on a trip or in ``unserved`` with a reason.
+
+    With ``params.workers > 1`` several independent searches run in parallel processes (different
+    first-solution strategies) and the one with the lowest objective wins.
+    """
+    params = params or RoutingParams()
+    t0 = time.perf_counter()
+    _check(problem)
+    if params.workers > 1 and len(problem.stops) > 1:
+        sol = _solve_parallel(problem, params, t0)
+    else:
+        sol = _solve_one(problem, params, t0)
+    sol = _explain(problem, sol)
+    return _with(sol, wall_s=time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check(problem: RoutingProblem) -> None:
+    n = problem.n_nodes
+    if problem.duration.shape != (n, n) or problem.distance.shape != (n, n):
+        raise BadInput(
+            f"routing matrices must be square and equal in size, got {problem.duration.shape} "
+            f"and {problem.distance.shape}"
+        )
+    if problem.arc_cost not in ("distance", "duration"):
+        raise BadInput(f"arc_cost must be 'distance' or 'duration', got {problem.arc_cost!r}")
+    keys: set[str] = set()
+    for s in problem.stops:
+        if s.key in keys:
+            raise BadInput(f"stop {s.key}: key used twice")
+        keys.add(s.key)
+        if not 1 <= s.node < n:
+            raise BadInput(f"stop {s.key}, node: {s.node} is not a row of the {n}x{n} matrix (0 = depot)")
+        if s.totes < 0 or s.cold_totes < 0 or s.service < 0:
+            raise BadInput(f"stop {s.key}: totes, cold_totes and service must be >= 0")
+        for a, b in s.windows:
+            if b < a:
+                raise BadInput(f"stop {s.key}, windows: window {a}-{b} ends before it starts")
+    vkeys: set[str] = set()
+    for v in problem.vehicles:
+        if v.key in vkeys:
+            raise BadInput(f"vehicle {v.key}: key used twice")
+        vkeys.add(v.key)
+        if v.max_trips < 1:
+            raise BadInput(f"vehicle {v.key}, max_trips: must be >= 1, got {v.max_trips}")
+        if v.capacity < 0 or v.cold_capacity < 0:
+            raise BadInput(f"vehicle {v.key}: capacities must be >= 0")
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class _Model:
+    """An OR-Tools routing model built from a problem, with the maps back to the problem.
+
+    Routing nodes: 0 = depot, ``1..n`` = the stops in ``stops``, and when ``pickups`` is set
+    ``n+1..2n`` = the loading of stop ``i`` at the depot (node ``n+i``).
+    """
+
+    problem: RoutingProblem
+    stops: list[RoutingStop]  # stops in the model; routing node i+1 = stops[i]
+    pre_unserved: list[Unserved]  # stops no vehicle can ever serve
+    pickups: bool
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    time_dim: pywrapcp.RoutingDimension
+    breaks: dict[int, object]  # vehicle -> its break IntervalVar
+    big: int
+
+    def kind(self, node: int) -> str:
+        n = len(self.stops)
+        return "depot" if node == 0 else ("stop" if node <= n else "load")
+
+
+def _hopeless(s: RoutingStop, vehicles: Sequence[RoutingVehicle], horizon: int) -> str | None:
+    """Why no vehicle could ever serve ``s`` (a short placeholder; explain.py words it), else None."""
+    if not any(s.totes <= v.capacity for v in vehicles):
+        return "more totes than any vehicle holds"
+    if not any(s.cold_totes <= v.cold_capacity for v in vehicles):
+        return "more cold totes than any vehicle's cooler holds"
+    fits = [v for v in vehicles if s.totes <= v.capacity and s.cold_totes <= v.cold_capacity]
+    if s.controlled and not any(v.controlled_ok for v in fits):
+        return "no authorised vehicle for controlled items"
+    lo, hi = _stop_range(s, horizon)
+    if lo > hi:
+        return "its windows close before they open (deadline before the window)"
+    return None
+
+
+def _stop_range(s: RoutingStop, horizon: int) -> tuple[int, int]:
+    if s.windows:
+        lo, hi = s.windows[0][0], s.windows[-1][1]
+        if s.late_penalty > 0:
+            hi += max(0, s.max_late)
+    else:
+        lo, hi = 0, horizon
+    if s.deadline is not None:
+        hi = min(hi, s.deadline)
+    return max(lo, 0), min(hi, horizon)
+
+
+def _build(problem: RoutingProblem) -> _Model:
+    vehicles = problem.vehicles
+    nv = len(vehicles)
+    d0, d1 = problem.depot_window
+    horizon = max([d1 if d1 < 10**9 else 0] + [v.end for v in vehicles] + [1])
+    horizon = min(horizon, d1)
+
+    stops: list[RoutingStop] = []
+    pre: list[Unserved] = []
+    for s in problem.stops:
+        why = _hopeless(s, vehicles, horizon) if vehicles else "no vehicles"
+        if why is None:
+            stops.append(s)
+        else:
+            pre.append(Unserved(s.key, why))
+    n = len(stops)
+    earliest_departure = min((max(v.start, d0) for v in vehicles), default=0)
+    pickups = n > 0 and (
+        any(v.max_trips > 1 for v in vehicles) or any(s.release > earliest_departure for s in stops)
+    )
+    size = 1 + n + (n if pickups else 0)
+
+    manager = pywrapcp.RoutingIndexManager(size, max(1, nv), 0)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+
+    nodes = np.array([0] + [s.node for s in stops] + ([0] * n if pickups else []), dtype=np.int64)
+    dur = np.asarray(problem.duration, dtype=np.int64)[np.ix_(nodes, nodes)]
+    dist = np.asarray(problem.distance, dtype=np.int64)[np.ix_(nodes, nodes)]
+    service = np.zeros(size, dtype=np.int64)
+    service[1 : n + 1] = [s.service for s in stops]
+    cost = dist if problem.arc_cost == "distance" else dur
+    transit = dur + service[:, None]
+    if pickups and problem.reload_time:
+        transit[1 : n + 1, n + 1 :] += int(problem.reload_time)  # back at the depot: reload first
+
+    cost_cb = routing.RegisterTransitMatrix(cost.tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    time_cb = routing.RegisterTransitMatrix(transit.tolist())
+    routing.AddDimension(time_cb, horizon, horizon, False, "time")
+    time_dim = routing.GetDimensionOrDie("time")
+    if nv == 0:  # no vehicle: a model where everything is dropped
+        solver.Add(routing.ActiveVehicleVar(0) == 0)
+
+    # --- loads: picked up at the depot (+), dropped at the stop (-); or just summed (no pickups)
+    def load_dim(name: str, amounts: list[int], caps: list[int]) -> None:
+        vec = [0] + (
+            [-a for a in amounts] + amounts if pickups else list(amounts)
+        )
+        cb = routing.RegisterUnaryTransitVector(vec)
+        routing.AddDimensionWithVehicleCapacity(cb, 0, caps or [0], True, name)
+
+    load_dim("totes", [s.totes for s in stops], [v.capacity for v in vehicles])
+    if any(s.cold_totes for s in stops):
+        load_dim("cold", [s.cold_totes for s in stops], [v.cold_capacity for v in vehicles])
+    if pickups and any(v.max_trips > 1 for v in vehicles):
+        returns = np.zeros((size, size), dtype=np.int64)
+        returns[1 : n + 1, n + 1 :] = 1  # a stop followed by a loading = back to the depot
+        cb = routing.RegisterTransitMatrix(returns.tolist())
+        routing.AddDimensionWithVehicleCapacity(cb, 0, [v.max_trips - 1 for v in vehicles], True, "returns")
+
+    # --- stops: windows, deadlines, soft lateness, authorisation, drop penalty
+    scale = int(cost.max(initial=0)) * 2 * (n + 1)
+    scale += sum(v.fixed_cost for v in vehicles)
+    scale += sum(s.late_penalty * max(0, s.max_late) for s in stops)
+    big = int(min(_MAX_BIG, max(10**6, 10 * scale)))
+    unauthorised = [r for r, v in enumerate(vehicles) if not v.controlled_ok]
+    max_dur = [v.max_duration if v.max_duration is not None else horizon for v in vehicles]
+    uniform_dur = len(set(max_dur)) <= 1
+    limits: list[int] = []  # per pickup-delivery pair: max time from loading to service start
+    for i, s in enumerate(stops, start=1):
+        idx = manager.NodeToIndex(i)
+        cum = time_dim.CumulVar(idx)
+        lo, hi = _stop_range(s, horizon)
+        cum.SetRange(lo, hi)
+        for (_, b), (a2, _) in zip(s.windows, s.windows[1:], strict=False):
+            if a2 - 1 >= b + 1:
+                cum.RemoveInterval(b + 1, a2 - 1)
+        if s.windows and s.late_penalty > 0 and s.max_late > 0:
+            time_dim.SetCumulVarSoftUpperBound(idx, s.windows[-1][1], int(s.late_penalty))
+        penalty = big if s.drop_penalty is None else int(min(s.drop_penalty, big))
+        routing.AddDisjunction([idx], penalty)
+        related = [idx]
+        if pickups:
+            pidx = manager.NodeToIndex(n + i)
+            related.append(pidx)
+            routing.AddDisjunction([pidx], 0)
+            routing.AddPickupAndDelivery(pidx, idx)
+            solver.Add(routing.VehicleVar(pidx) == routing.VehicleVar(idx))
+            solver.Add(routing.ActiveVar(pidx) == routing.ActiveVar(idx))
+            time_dim.CumulVar(pidx).SetRange(max(s.release, d0, 0), horizon)
+            # trip duration: back at the depot from here no later than loading + max duration
+            if any(v.max_duration is not None for v in vehicles):
+                back = int(s.service + problem.duration[s.node, 0])
+                limits.append(max(0, max(max_dur) - back))
+                if not uniform_dur:
+                    vvar = (routing.VehicleVar(idx) + 1).Var()
+                    limit = time_dim.CumulVar(pidx) + solver.Element([horizon] + max_dur, vvar)
+                    solver.Add(cum + back <= limit)
+        if s.controlled and unauthorised:
+            # (SetAllowedVehiclesForIndex's absl::Span argument is not usable from Python in 9.15)
+            for j in related:
+                routing.VehicleVar(j).RemoveValues(unauthorised)
+
+    if limits:
+        # the filters see these limits (the per-vehicle Element constraints above are CP-only)
+        for pair, lim in enumerate(limits):
+            time_dim.SetPickupToDeliveryLimitFunctionForPair(lambda _p, _d, lim=lim: lim, pair)
+
+    # --- vehicles: shifts, depot hours, duration, fixed cost
+    for r, v in enumerate(vehicles):
+        start, end = routing.Start(r), routing.End(r)
+        lo, hi = max(v.start, d0, 0), min(v.end, d1, horizon)
+        time_dim.CumulVar(start).SetRange(lo, max(lo, hi))
+        time_dim.CumulVar(end).SetRange(lo, max(lo, hi))
+        if lo > hi:  # a shift outside the depot hours: the vehicle cannot be used
+            solver.Add(routing.ActiveVehicleVar(r) == 0)
+        if v.max_duration is not None and not pickups:
+            time_dim.SetSpanUpperBoundForVehicle(int(v.max_duration), r)
+        if v.fixed_cost:
+            routing.SetFixedCostOfVehicle(int(v.fixed_cost), r)
+
+    # --- breaks: may interrupt a drive or a wait (also at the depot), never a service
+    breaks: dict[int, object] = {}
+    if any(v.break_duration > 0 and v.break_window is not None for v in vehicles):
+        visit = [0] * (routing.Size() + routing.vehicles())
+        for i, s in enumerate(stops, start=1):
+            visit[manager.NodeToIndex(i)] = int(s.service)
+        for r, v in enumerate(vehicles):
+            if v.break_duration <= 0 or v.break_window is None:
+                continue
+            b0, b1 = v.break_window
+            iv = solver.FixedDurationIntervalVar(int(b0), int(b1), int(v.break_duration), False, f"break {v.key}")
+            breaks[r] = iv
+            time_dim.SetBreakIntervalsOfVehicle([iv], r, visit)
+
+    # returns as early as possible (services early); departures are pushed late afterwards
+    for r in range(nv):
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(r)))
+    return _Model(problem, stops, pre, pickups, manager, routing, time_dim, breaks, big)
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _search_params(params: RoutingParams, time_limit_s: float, first: str | None = None):
+    sp = pywrapcp.DefaultRoutingSearchParameters()
+    fss = routing_enums_pb2.FirstSolutionStrategy
+    lsm = routing_enums_pb2.LocalSearchMetaheuristic
+    sp.first_solution_strategy = fss.Value.Value(first or params.first_solution)
+    sp.local_search_metaheuristic = lsm.Value.Value(params.metaheuristic)
+    sp.guided_local_search_lambda_coefficient = params.gls_lambda
+    sp.use_full_propagation = params.use_full_propagation
+    sp.lns_time_limit.FromMilliseconds(max(1, int(params.lns_time_limit_s * 1000)))
+    if params.iterated_local_search:
+        sp.use_iterated_local_search = True
+    ops = {**DEFAULT_OPERATORS, **params.operators}
+    for name, on in ops.items():
+        field_name = name if name.startswith("use_") else f"use_{name}"
+        setattr(sp.local_search_operators, field_name, 1 if on else 2)  # BOOL_TRUE / BOOL_FALSE
+    sp.time_limit.FromMilliseconds(max(10, int(time_limit_s * 1000)))
+    sp.log_search = params.log
+    return sp
+
+
+def _solve_one(
+    problem: RoutingProblem, params: RoutingParams, t0: float, first: str | None = None
+) -> RoutingSolution:
+    m = _build(problem)
+    build_s = time.perf_counter() - t0
+    routing = m.routing
+
+    def remaining() -> float:
+        return max(0.05, params.time_limit_s - (time.perf_counter() - t0) - 0.05)
+
+    warm = None
+    if not m.stops:
+        sp = _search_params(params, remaining(), first)
+        sp.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
+        sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+        assignment = routing.SolveWithParameters(sp)
+    else:
+        assignment = None
+        if params.warm_start_s > 0 and remaining() > 2 * params.warm_start_s:
+            quick = params.with_(metaheuristic="GREEDY_DESCENT")
+            warm = routing.SolveWithParameters(_search_params(quick, params.warm_start_s, first))
+            if warm is not None:
+                assignment = routing.SolveFromAssignmentWithParameters(
+                    warm, _search_params(params, remaining(), first)
+                )
+        if assignment is None:
+            assignment = routing.SolveWithParameters(_search_params(params, remaining(), first))
+    status = _STATUS.get(routing.status(), str(routing.status()))
+    stats: dict[str, float | int | str] = {
+        "build_s": round(build_s, 3),
+        "first_solution": first or params.first_solution,
+        "routing_nodes": routing.nodes(),
+        "warm_start": int(warm is not None),
+    }
+    if assignment is None:
+        unserved = tuple(m.pre_unserved) + tuple(Unserved(s.key, "not served") for s in m.stops)
+        return RoutingSolution(trips=(), unserved=unserved, objective=0, status=status, stats=stats)
+    return _extract(m, assignment, status, stats)
+
+
+def _solve_parallel(problem: RoutingProblem, params: RoutingParams, t0: float) -> RoutingSolution:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = params.workers
+    firsts = [params.first_solution] + [s for s in MULTI_START_STRATEGIES if s != params.first_solution]
+    firsts = [firsts[(params.seed + i) % len(firsts)] if i else firsts[0] for i in range(n)]
+    budget = max(0.1, params.time_limit_s - (time.perf_counter() - t0) - 0.3)
+    sub = params.with_(workers=1, time_limit_s=budget)
+    ctx = mp.get_context("fork")
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        futures = [pool.submit(_worker, problem, sub, f) for f in firsts]
+        results = [f.result() for f in futures]
+    best = min(results, key=lambda s: (s.objective if s.trips or not s.unserved else 2**62))
+    stats = dict(best.stats)
+    stats["workers"] = n
+    stats["objectives"] = ",".join(str(r.objective) for r in results)
+    return _with(best, stats=stats)
+
+
+def _worker(problem: RoutingProblem, params: RoutingParams, first: str) -> RoutingSolution:
+    return _solve_one(problem, params, time.perf_counter(), first)
+
+
+# --------------------------------------------------------------------------- answer
+
+
+def _extract(m: _Model, a, status: str, stats: dict) -> RoutingSolution:
+    problem, routing, manager, time_dim = m.problem, m.routing, m.manager, m.time_dim
+    vehicles = problem.vehicles
+    reload = problem.reload_time if m.pickups else 0
+
+    trips: list[Trip] = []
+    served: set[str] = set()
+    for r, v in enumerate(vehicles):
+        bs = None
+        if r in m.breaks:
+            with contextlib.suppress(Exception):
+                bs = int(a.StartValue(m.breaks[r]))
+        brk = (bs, bs + v.break_duration) if bs is not None else None
+        # walk the route, cutting it into trips at each return to the depot (a loading node)
+        idx = routing.Start(r)
+        dep0 = a.Value(time_dim.CumulVar(idx))
+        raw: list[tuple[list[RoutingStop], list[int], int, int]] = []
+        route: list[RoutingStop] = []
+        starts: list[int] = []
+        idx = a.Value(routing.NextVar(idx))
+        while True:
+            node = manager.IndexToNode(idx)
+            at = a.Value(time_dim.CumulVar(idx))
+            kind = "end" if routing.IsEnd(idx) else m.kind(node)
+            if kind == "stop":
+                s = m.stops[node - 1]
+                route.append(s)
+                starts.append(at)
+                served.add(s.key)
+            else:  # a loading node or the end: a trip (if any) ends here
+                if route:
+                    raw.append((route, starts, dep0, at - (reload if kind == "load" else 0)))
+                    route, starts = [], []
+                if kind == "load":
+                    dep0 = at  # leaves after the last loading of the block
+            if routing.IsEnd(idx):
+                break
+            idx = a.Value(routing.NextVar(idx))
+        sched = [_schedule(problem, v, rt, st, d, back, brk) for rt, st, d, back in raw]
+        owner = _break_owner(sched, bs, v.break_duration) if bs is not None else None
+        for no, t in enumerate(sched, start=1):
+            trips.append(_with(t, trip_no=no, break_start=bs if owner == no - 1 else None))
+    unserved = list(m.pre_unserved) + [Unserved(s.key, "not served") for s in m.stops if s.key not in served]
+    stats = dict(stats)
+    stats["dropped"] = len(unserved)
+    return RoutingSolution(
+        trips=tuple(trips),
+        unserved=tuple(unserved),
+        objective=int(a.ObjectiveValue()),
+        status=status,
+        stats=stats,
+    )
+
+
+def _break_owner(trips: list[Trip], bs: int, bd: int) -> int:
+    """Index of the trip that reports the break: the one it falls in, else the one before it."""
+    for i, t in enumerate(trips):
+        if t.depart <= bs and bs + bd <= t.return_:
+            return i
+    before = [i for i, t in enumerate(trips) if t.return_ <= bs]
+    return before[-1] if before else 0
+
+
+def _earliest_start(s: RoutingStop, ready: int) -> int:
+    """Earliest start of service at or after ``ready`` inside a window (or late, for soft windows)."""
+    for a, b in s.windows:
+        if ready <= b:
+            return max(ready, a)
+    return ready
+
+
+def _schedule(
+    problem: RoutingProblem,
+    v: RoutingVehicle,
+    route: list[RoutingStop],
+    starts: list[int],
+    dep0: int,
+    ret: int,
+    brk: tuple[int, int] | None,
+) -> Trip:
+    """Exact times of one trip from the solver's service starts (see the module docstring)."""
+    dur = problem.duration
+    nodes = [0] + [s.node for s in route] + [0]
+    travel = [int(dur[a, b]) for a, b in zip(nodes, nodes[1:], strict=False)]
+    n = len(route)
+    # leg j goes from nodes[j] to nodes[j+1]; which leg holds the break (by the solver's times)?
+    leg_break = -1
+    if brk is not None:
+        deps = [dep0] + [starts[i] + route[i].service for i in range(n)]
+        ends = starts + [ret]
+        for j in range(n + 1):
+            if deps[j] <= brk[0] and brk[1] <= ends[j]:
+                leg_break = j
+                break
+    bd = (brk[1] - brk[0]) if brk is not None else 0
+
+    def leg_time(j: int) -> int:
+        return travel[j] + (bd if j == leg_break else 0)
+
+    # backward: latest service starts that keep every solver start, then the latest departure
+    latest = list(starts)
+    for i in range(n - 2, -1, -1):
+        latest[i] = min(latest[i], latest[i + 1] - leg_time(i + 1) - route[i].service)
+    depart = max(dep0, latest[0] - leg_time(0)) if n else dep0
+    if leg_break == 0:
+        depart = min(depart, brk[0])  # type: ignore[index]
+
+    visits: list[Visit] = []
+    prev_dep = depart
+    for i, s in enumerate(route):
+        arrival, ready = _arrive(prev_dep, travel[i], brk if leg_break == i else None)
+        start = _earliest_start(s, ready)
+        last_end = s.windows[-1][1] if s.windows else None
+        late = max(0, start - last_end) if last_end is not None else 0
+        visits.append(Visit(s.key, arrival, start, start + s.service, late))
+        prev_dep = start + s.service
+    _, back = _arrive(prev_dep, travel[n], brk if leg_break == n else None)
+    distance = int(sum(int(problem.distance[a, b]) for a, b in zip(nodes, nodes[1:], strict=False)))
+    return Trip(
+        vehicle_key=v.key,
+        trip_no=0,
+        depart=int(depart),
+        return_=int(back),
+        visits=tuple(visits),
+        distance=distance,
+        duration=int(back - depart),
+    )
+
+
+def _arrive(dep: int, travel: int, brk: tuple[int, int] | None) -> tuple[int, int]:
+    """(arrival, earliest service start) after leaving at ``dep``, with a break on this leg or not."""
+    if brk is None:
+        return dep + travel, dep + travel
+    b0, b1 = brk
+    if b0 >= dep + travel:  # arrives first, takes the break while waiting
+        return dep + travel, max(dep + travel + (b1 - b0), b1)
+    arrival = dep + travel + (b1 - b0)
+    return arrival, max(arrival, b1)
+
+
+def schedule_routes(
+    problem: RoutingProblem, routes: Sequence[tuple[str, Sequence[str]]], objective: int = 0
+) -> RoutingSolution:
+    """Times for given routes (``[(vehicle key, [stop keys...]), ...]``, trips in order per vehicle).
+
+    Earliest feasible service starts (leaving at the shift start, the depot opening, the trip's
+    releases and the previous trip's return plus reload), then the departure pushed late as in
+    :func:`solve_routing`. No break is placed. Stops on no route are reported unserved. Used to
+    re-check published routes (Solomon best-known solutions) with the validator.
+    """
+    stops = {s.key: s for s in problem.stops}
+    vehicles = {v.key: v for v in problem.vehicles}
+    dur = problem.duration
+    trips: list[Trip] = []
+    last_return: dict[str, int] = {}
+    served: set[str] = set()
+    for vkey, keys in routes:
+        if not keys:
+            continue
+        v = vehicles[vkey]
+        route = [stops[k] for k in keys]
+        served.update(keys)
+        dep = max(v.start, problem.depot_window[0], *(s.release for s in route))
+        if vkey in last_return:
+            dep = max(dep, last_return[vkey] + problem.reload_time)
+        starts, t, node = [], dep, 0
+        for s in route:
+            t = _earliest_start(s, t + int(dur[node, s.node]))
+            starts.append(t)
+            t += s.service
+            node = s.node
+        trip = _schedule(problem, v, route, starts, dep, t + int(dur[node, 0]), None)
+        no = sum(1 for tr in trips if tr.vehicle_key == vkey) + 1
+        trips.append(_with(trip, trip_no=no))
+        last_return[vkey] = trip.return_
+    unserved = tuple(Unserved(s.key, "not on any route") for s in problem.stops if s.key not in served)
+    return RoutingSolution(trips=tuple(trips), unserved=unserved, objective=objective, status="GIVEN")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _with(sol: RoutingSolution, **changes) -> RoutingSolution:
+    from dataclasses import replace
+
+    return replace(sol, **changes)
+
+
+def _explain(problem: RoutingProblem, sol: RoutingSolution) -> RoutingSolution:
+    """Word the reasons of unserved stops with ``solvers/explain.py`` when it exists."""
+    if not sol.unserved:
+        return sol
+    try:
+        from ltc_scheduler.solvers import explain  # type: ignore[attr-defined]
+    except ImportError:
+        return sol
+    fn = getattr(explain, "explain_unserved", None)
+    if fn is None:
+        return sol
+    out = fn(problem, sol)
+    if isinstance(out, RoutingSolution):
+        return out
+    if isinstance(out, dict):
+        return _with(
+            sol, unserved=tuple(Unserved(u.key, out.get(u.key, u.reason) or u.reason) for u in sol.unserved)
+        )
+    if isinstance(out, list | tuple):
+        got = {u.key: u for u in out if isinstance(u, Unserved)}
+        return _with(sol, unserved=tuple(got.get(u.key, u) for u in sol.unserved))
+    return sol

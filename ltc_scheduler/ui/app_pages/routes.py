@@ -1,0 +1,133 @@
+"""Routes (dispatchers): the map, the route list, each route's stops and its driver exports."""
+
+import streamlit as st
+
+from ltc_scheduler.exports.bundle import route_file_stem
+from ltc_scheduler.exports.common import route_label
+from ltc_scheduler.exports.gpx import route_gpx
+from ltc_scheduler.exports.manifest_pdf import manifest_pdf
+from ltc_scheduler.exports.maps_links import maps_links
+from ltc_scheduler.exports.stops_csv import stops_csv
+from ltc_scheduler.ui import data, state, widgets
+from ltc_scheduler.ui.tables import routes_frame, stops_frame
+from ltc_scheduler.viz._common import route_color
+from ltc_scheduler.viz.route_map import route_map
+
+date = state.selected_date()
+day = data.load_day_plan(state.engine(), date=date)
+widgets.page_header("Routes", date, widgets.plan_caption(day, state.timezone()) if day else "")
+if day is None:
+    widgets.no_plan(date)
+    st.stop()
+plan, problem = day.plan, day.problem
+if not plan.routes:
+    st.warning("This plan has no routes.")
+    st.stop()
+
+routes = routes_frame(plan, problem)
+chosen = (
+    st.segmented_control(
+        "Route",
+        options=[0, *range(1, len(plan.routes) + 1)],
+        format_func=lambda n: "All routes" if n == 0 else f"Route {n}",
+        default=0,
+        key="route_choice",
+    )
+    or 0
+)
+
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    st.plotly_chart(
+        route_map(plan, problem, highlight=chosen or None, map_style=state.map_style(), height=520),
+        width="stretch",
+        key="route_map",
+    )
+
+if not chosen:
+    with right:
+        st.markdown("**All routes**")
+        st.dataframe(
+            routes[["Route", "Departs", "Back", "Stops", "Totes", "km"]],
+            hide_index=True,
+            width="stretch",
+            column_config={"Route": st.column_config.TextColumn(width="medium")},
+        )
+        st.download_button(
+            "Stops of all routes (CSV)",
+            stops_csv(plan, problem),
+            file_name=f"{date.isoformat()}_stops.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        st.caption("Pick a route above for its stops, driver manifest, GPX and Google Maps links.")
+    st.subheader("Route details")
+    st.dataframe(routes, hide_index=True, width="stretch")
+    st.stop()
+
+summary = routes.iloc[chosen - 1]
+stem = route_file_stem(plan, chosen)
+with right:
+    st.markdown(
+        f"#### :material/local_shipping: <span style='color:{route_color(chosen)}'>"
+        f"{route_label(plan, problem, chosen)}</span>",
+        unsafe_allow_html=True,
+    )
+    a, b, c = st.columns(3)
+    a.metric("Departs", summary["Departs"], border=True)
+    b.metric("Back", summary["Back"], border=True)
+    c.metric("Stops", int(summary["Stops"]), border=True)
+    a.metric("Totes", int(summary["Totes"]), border=True)
+    b.metric(
+        "Cold / CS",
+        f"{summary['Cold']} / {summary['Controlled']}",
+        help="cold / controlled totes",
+        border=True,
+    )
+    c.metric("Distance (km)", f"{summary['km']:.0f}", border=True)
+    st.download_button(
+        "Driver manifest (PDF)",
+        manifest_pdf(plan, problem, chosen),
+        file_name=f"{stem}_manifest.pdf",
+        mime="application/pdf",
+        icon=":material/print:",
+        type="primary",
+        width="stretch",
+        on_click="ignore",
+    )
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Stops (CSV)",
+        stops_csv(plan, problem, chosen),
+        file_name=f"{stem}_stops.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        width="stretch",
+        on_click="ignore",
+    )
+    d2.download_button(
+        "Navigation (GPX)",
+        route_gpx(plan, problem, chosen),
+        file_name=f"{stem}.gpx",
+        mime="application/gpx+xml",
+        icon=":material/navigation:",
+        width="stretch",
+        on_click="ignore",
+    )
+    links = maps_links(plan, problem, chosen)
+    st.markdown(
+        "**Google Maps directions:** "
+        + "  ".join(
+            f"[leg {i} of {len(links)}]({url})" if len(links) > 1 else f"[open route]({url})"
+            for i, url in enumerate(links, start=1)
+        )
+    )
+
+st.subheader("Stops")
+st.dataframe(
+    stops_frame(plan, problem, chosen),
+    hide_index=True,
+    width="stretch",
+    column_config={"STAT": st.column_config.CheckboxColumn()},
+)

@@ -1,0 +1,27 @@
+"""Today (coordinators): alerts first, then the KPI tiles and the day's timeline."""
+
+import streamlit as st
+
+from ltc_scheduler.ui import data, state, widgets
+from ltc_scheduler.ui.kpis import plan_alerts, plan_kpis
+from ltc_scheduler.viz.timeline import timeline
+
+date = state.selected_date()
+day = data.load_day_plan(state.engine(), date=date)
+widgets.page_header("Today", date, widgets.plan_caption(day, state.timezone()) if day else "")
+if day is None:
+    widgets.no_plan(date)
+    st.stop()
+
+st.subheader("Needs attention")
+widgets.alert_list(plan_alerts(day.plan, day.problem, violations=day.run.violations))
+
+st.subheader("The day in numbers")
+widgets.kpi_tiles(plan_kpis(day.plan))
+
+st.subheader("Timeline")
+st.caption(
+    "Packaging lines and pharmacist verification, then every route from departure to return. "
+    "Stops: white = on time, red = late, star = STAT."
+)
+st.plotly_chart(timeline(day.plan, day.problem), width="stretch", key="timeline")

@@ -1,0 +1,511 @@
+"""Dispatch exports (CSV, PDF manifest, GPX, Maps links, packing lists) on a hand-built plan.
+
+``sample_problem()`` / ``sample_plan()`` are also used by ``test_viz.py``: a pharmacy with 14
+facilities, two vans; route 1 has 3 stops (one cold, one controlled, one STAT), route 2 has 11
+stops (more than one Google Maps link holds).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from urllib.parse import parse_qs, urlparse
+
+import gpxpy
+import pytest
+from pypdf import PdfReader
+
+from ltc_scheduler.enums import FacilityKind, OrderClass, PackagingKind
+from ltc_scheduler.exports.bundle import write_packing_lists, write_route_exports
+from ltc_scheduler.exports.common import clock, route_label, stop_rows
+from ltc_scheduler.exports.gpx import route_gpx
+from ltc_scheduler.exports.manifest_pdf import manifest_pdf
+from ltc_scheduler.exports.maps_links import MAX_WAYPOINTS, maps_links
+from ltc_scheduler.exports.packing_list import packing_list_csv, packing_list_pdf
+from ltc_scheduler.exports.stops_csv import STOP_COLUMNS, stops_csv
+from ltc_scheduler.plan.model import Batch, LateStop, Plan, PlanRoute, PlanStop, SolveStats, UnservedStop
+from ltc_scheduler.problem.model import (
+    Depot,
+    Facility,
+    GeoPoint,
+    OrderLine,
+    PackagingLine,
+    PharmacistShift,
+    PlanningProblem,
+    TimeWindow,
+    Vehicle,
+    Verification,
+)
+
+DAY = dt.date(2026, 11, 26)
+RESIDENT_NAME = "Eleanor Rigby"  # must never reach a driver manifest
+
+
+def sample_problem() -> PlanningProblem:
+    """14 facilities around Evanston, 2 vans, 2 packaging lines, 1 order line per facility + extras."""
+    depot = Depot(1, "Lakeshore LTC Pharmacy", GeoPoint(42.0450, -87.6877), "1600 Sherman Ave, Evanston, IL")
+    facilities = tuple(
+        Facility(
+            id=10 + i,
+            external_id=f"F{i:02d}",
+            name=f"Maple Grove Care {i}",
+            kind=FacilityKind.SKILLED_NURSING,
+            location=GeoPoint(42.0 + i * 0.01, -87.70 - i * 0.005),
+            address=f"{100 + i} Main St, Evanston, IL",
+            beds=80,
+            windows=(TimeWindow(8 * 60, 12 * 60),),
+        )
+        for i in range(14)
+    )
+    orders = [
+        OrderLine(
+            100 + i,
+            f"RX{1000 + i}",
+            10 + i,
+            "",
+            500 + i,
+            7,
+            "Metformin 500 mg",
+            PackagingKind.MULTI_DOSE_BLISTER,
+            OrderClass.CYCLE_FILL,
+            4,
+            28,
+            False,
+            False,
+            -600,
+            12 * 60,
+        )
+        for i in range(14)
+    ]
+    orders.append(
+        OrderLine(
+            200,
+            "RX2000",
+            11,
+            "",
+            777,
+            8,
+            "Oxycodone 5 mg",
+            PackagingKind.UNIT_DOSE_CARD,
+            OrderClass.REFILL,
+            2,
+            30,
+            True,
+            False,
+            -600,
+            12 * 60,
+        )
+    )
+    orders.append(
+        OrderLine(
+            201,
+            "RX2001",
+            12,
+            "",
+            778,
+            9,
+            "Insulin glargine",
+            PackagingKind.VIAL_BOTTLE,
+            OrderClass.STAT,
+            1,
+            1,
+            False,
+            True,
+            7 * 60,
+            11 * 60,
+        )
+    )
+    lines = (
+        PackagingLine(1, "Blister line A", frozenset({PackagingKind.MULTI_DOSE_BLISTER}), 120),
+        PackagingLine(
+            2, "Unit-dose line", frozenset({PackagingKind.UNIT_DOSE_CARD, PackagingKind.VIAL_BOTTLE}), 90
+        ),
+    )
+    vehicles = (
+        Vehicle(1, "Van A", 40, 6, True, 7 * 60, 17 * 60, 8 * 60, 1),
+        Vehicle(2, "Van B", 40, 6, False, 7 * 60, 17 * 60, 8 * 60, 1),
+    )
+    return PlanningProblem(
+        date=DAY,
+        timezone="America/Chicago",
+        depot=depot,
+        facilities=facilities,
+        orders=tuple(orders),
+        lines=lines,
+        verification=Verification(0.5, (PharmacistShift("RPh Kim", 6 * 60, 14 * 60),)),
+        vehicles=vehicles,
+    )
+
+
+def _batch(key: str, fid: int, ids: tuple[int, ...], line: int, start: int, **kw: object) -> Batch:
+    base = dict(
+        key=key,
+        facility_id=fid,
+        unit="",
+        kind=PackagingKind.MULTI_DOSE_BLISTER,
+        order_line_ids=ids,
+        cards=4,
+        totes=1,
+        cold=False,
+        controlled=False,
+        order_class=OrderClass.CYCLE_FILL,
+        deadline_min=9 * 60,
+        line_id=line,
+        start_min=start,
+        end_min=start + 4,
+        verify_start_min=start + 5,
+        verify_end_min=start + 8,
+    )
+    base.update(kw)
+    return Batch(**base)  # type: ignore[arg-type]
+
+
+def sample_plan() -> Plan:
+    """Route 1: facilities 10, 11 (controlled), 12 (cold STAT, 5 min late); route 2: 13..23 (11 stops)."""
+    batches = [_batch(f"B{i:04d}", 10 + i, (100 + i,), 1, 6 * 60 + 5 * i) for i in range(14)]
+    batches.append(
+        _batch(
+            "B0100",
+            11,
+            (200,),
+            2,
+            6 * 60,
+            kind=PackagingKind.UNIT_DOSE_CARD,
+            controlled=True,
+            order_class=OrderClass.REFILL,
+        )
+    )
+    batches.append(
+        _batch(
+            "B0101",
+            12,
+            (201,),
+            2,
+            6 * 60 + 10,
+            kind=PackagingKind.VIAL_BOTTLE,
+            cold=True,
+            order_class=OrderClass.STAT,
+            deadline_min=8 * 60,
+        )
+    )
+    r1 = PlanRoute(
+        vehicle_id=1,
+        trip_no=1,
+        depart_min=8 * 60,
+        return_min=10 * 60,
+        distance_m=23_400,
+        drive_s=3000,
+        stops=(
+            PlanStop(1, 10, 8 * 60 + 15, 8 * 60 + 15, 8 * 60 + 26, 1, 0, 0, ("B0000",), 480, 720),
+            PlanStop(2, 11, 8 * 60 + 40, 8 * 60 + 40, 8 * 60 + 52, 2, 0, 1, ("B0001", "B0100"), 480, 720),
+            PlanStop(
+                3,
+                12,
+                12 * 60 + 5,
+                12 * 60 + 5,
+                12 * 60 + 17,
+                2,
+                1,
+                0,
+                ("B0002", "B0101"),
+                480,
+                720,
+                late_min=5,
+                stat=True,
+            ),
+        ),
+    )
+    r2_stops = tuple(
+        PlanStop(
+            k + 1,
+            13 + k,
+            8 * 60 + 20 * k,
+            8 * 60 + 20 * k,
+            8 * 60 + 20 * k + 11,
+            1,
+            0,
+            0,
+            (f"B{3 + k:04d}",),
+            480,
+            720,
+        )
+        for k in range(11)
+    )
+    r2 = PlanRoute(
+        vehicle_id=2,
+        trip_no=1,
+        depart_min=7 * 60 + 45,
+        return_min=12 * 60 + 30,
+        stops=r2_stops,
+        distance_m=61_000,
+        drive_s=9000,
+    )
+    return Plan(
+        date=DAY,
+        batches=tuple(batches),
+        routes=(r1, r2),
+        unserved=(UnservedStop(99, "no vehicle can reach it inside its window", ("B0999",)),),
+        late=(LateStop(12, 5, "window closes at 12:00"),),
+        stats=(
+            SolveStats("packing", "OPTIMAL", 1.5, 100.0, 100.0),
+            SolveStats("routing", "FEASIBLE", 2.0, 5000.0, 4500.0),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_clock_formats_other_days() -> None:
+    assert clock(0) == "00:00"
+    assert clock(8 * 60 + 5) == "08:05"
+    assert clock(1440 + 30) == "00:30 +1d"
+    assert clock(-30) == "23:30 -1d"
+    assert clock(None) == ""
+
+
+def test_route_label_and_bad_route_number() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    assert route_label(plan, problem, 2) == "Route 2 - Van B"
+    with pytest.raises(ValueError, match="routes 1..2"):
+        stop_rows(plan, problem, 3)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def test_stops_csv_parses_and_matches_the_plan() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    rows = list(csv.DictReader(io.StringIO(stops_csv(plan, problem, 1))))
+    assert tuple(rows[0].keys()) == STOP_COLUMNS
+    assert [r["sequence"] for r in rows] == ["1", "2", "3"]
+    assert [r["facility"] for r in rows] == ["Maple Grove Care 0", "Maple Grove Care 1", "Maple Grove Care 2"]
+    assert [r["eta"] for r in rows] == ["08:15", "08:40", "12:05"]
+    assert rows[0]["window"] == "08:00-12:00"
+    assert rows[1]["address"] == "101 Main St, Evanston, IL"
+    assert [r["totes"] for r in rows] == ["1", "2", "2"]
+    assert [r["cold"] for r in rows] == ["0", "0", "1"]
+    assert [r["controlled"] for r in rows] == ["0", "1", "0"]
+    assert rows[2]["late_min"] == "5" and rows[2]["stat"] == "yes"
+    assert rows[0]["service_min"] == "11"
+
+
+def test_stops_csv_of_all_routes_has_every_stop() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    rows = list(csv.DictReader(io.StringIO(stops_csv(plan, problem))))
+    assert len(rows) == 3 + 11
+    assert {r["route"] for r in rows} == {"1", "2"}
+    assert [int(r["facility_id"]) for r in rows if r["route"] == "2"] == list(range(13, 24))
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def _pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_manifest_pdf_is_letter_and_lists_stops_in_order_with_signature_lines() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    data = manifest_pdf(plan, problem, 1)
+    reader = PdfReader(io.BytesIO(data))
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # US Letter in points
+    text = _pdf_text(data)
+    assert "Lakeshore LTC Pharmacy" in text and "DRIVER MANIFEST" in text
+    assert "Van A" in text and "Departure: 08:00" in text
+    positions = [text.index(f"Maple Grove Care {i}") for i in range(3)]
+    assert positions == sorted(positions)
+    for eta, address in (("08:15", "100 Main St"), ("08:40", "101 Main St"), ("12:05", "102 Main St")):
+        assert eta in text and address in text
+    assert "08:00-12:00" in text
+    assert "COLD x1" in text
+    assert "Controlled-substance count sheet" in text
+    assert "Oxycodone 5 mg" in text and "RX2000" in text
+    assert "Nurse printed name:" in text and "Nurse signature:" in text
+
+
+def test_manifest_pdf_has_no_resident_identifiers() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    text = _pdf_text(manifest_pdf(plan, problem, 1))
+    assert RESIDENT_NAME not in text
+    assert "777" not in text  # the controlled line's resident id
+    assert "Resident" not in text
+
+
+def test_manifest_pdf_without_controlled_says_so() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    text = _pdf_text(manifest_pdf(plan, problem, 2))
+    assert "No controlled substances on this route." in text
+    positions = [text.index(f"{100 + i} Main St") for i in range(3, 14)]
+    assert positions == sorted(positions)
+
+
+# --------------------------------------------------------------------------- GPX and links
+
+
+def test_gpx_parses_with_waypoints_in_stop_order() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    gpx = gpxpy.parse(route_gpx(plan, problem, 1))
+    names = [w.name for w in gpx.waypoints]
+    assert names == ["01 Maple Grove Care 0", "02 Maple Grove Care 1", "03 Maple Grove Care 2"]
+    assert gpx.waypoints[1].latitude == pytest.approx(42.01)
+    assert gpx.waypoints[1].longitude == pytest.approx(-87.705)
+    assert gpx.waypoints[0].time == dt.datetime(2026, 11, 26, 14, 15, tzinfo=dt.UTC)  # 08:15 CST
+    route = gpx.routes[0]
+    assert len(route.points) == 5  # pharmacy, 3 stops, pharmacy
+    assert route.points[0].latitude == pytest.approx(42.0450) == route.points[-1].latitude
+
+
+def test_maps_link_of_a_short_route_is_one_link_through_every_stop() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    links = maps_links(plan, problem, 1)
+    assert len(links) == 1
+    q = parse_qs(urlparse(links[0]).query)
+    assert q["origin"] == ["42.045000,-87.687700"] == q["destination"]
+    assert q["waypoints"][0].split("|") == [
+        "42.000000,-87.700000",
+        "42.010000,-87.705000",
+        "42.020000,-87.710000",
+    ]
+
+
+def test_maps_links_split_long_routes_and_chain() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    links = maps_links(plan, problem, 2)  # 11 stops + pharmacy twice = 13 points
+    assert len(links) == 2
+    queries = [parse_qs(urlparse(u).query) for u in links]
+    assert all(len(q.get("waypoints", [""])[0].split("|")) <= MAX_WAYPOINTS for q in queries)
+    assert queries[0]["destination"] == queries[1]["origin"]  # legs chain
+    visited = [queries[0]["origin"][0]]
+    for q in queries:
+        visited += q["waypoints"][0].split("|") if "waypoints" in q else []
+        visited.append(q["destination"][0])
+    expected_stops = [f"{42.0 + i * 0.01:.6f},{-87.70 - i * 0.005:.6f}" for i in range(3, 14)]
+    assert visited == ["42.045000,-87.687700", *expected_stops, "42.045000,-87.687700"]
+
+
+# --------------------------------------------------------------------------- packing list and files
+
+
+def test_packing_list_csv_lists_every_order_line_with_flags() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    rows = list(csv.DictReader(io.StringIO(packing_list_csv(plan, problem))))
+    assert len(rows) == 16
+    oxy = next(r for r in rows if r["order"] == "RX2000")
+    assert (oxy["batch"], oxy["line"], oxy["controlled"], oxy["cold"]) == (
+        "B0100",
+        "Unit-dose line",
+        "yes",
+        "no",
+    )
+    insulin = next(r for r in rows if r["order"] == "RX2001")
+    assert (insulin["cold"], insulin["order_class"], insulin["start"]) == ("yes", "stat", "06:10")
+    only = list(csv.DictReader(io.StringIO(packing_list_csv(plan, problem, ["B0101"]))))
+    assert [r["order"] for r in only] == ["RX2001"]
+
+
+def test_packing_list_pdf_has_a_block_per_batch() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    text = _pdf_text(packing_list_pdf(plan, problem))
+    for b in plan.batches:
+        assert b.key in text
+    assert "[COLD, STAT]" in text and "[CONTROLLED]" in text
+
+
+def test_write_route_exports_writes_all_files(tmp_path) -> None:
+    plan, problem = sample_plan(), sample_problem()
+    paths = write_route_exports(plan, problem, 2, tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "2026-11-26_route02.gpx",
+        "2026-11-26_route02_manifest.pdf",
+        "2026-11-26_route02_maps_links.txt",
+        "2026-11-26_route02_stops.csv",
+    ]
+    assert len((tmp_path / "2026-11-26_route02_maps_links.txt").read_text().split()) == 2
+    packing = write_packing_lists(plan, problem, tmp_path)
+    assert all(p.stat().st_size > 0 for p in packing)
+    with pytest.raises(ValueError, match="unknown export format"):
+        write_route_exports(plan, problem, 1, tmp_path, ["xls"])
+
+
+# --------------------------------------------------------------------------- CLI on a saved plan
+
+
+@pytest.fixture(scope="module")
+def planned_demo(demo_small_template, tmp_path_factory):
+    """The small demo day (2026-12-01) planned once with a 2 s solver limit; yields its URL."""
+    import shutil
+
+    from ltc_scheduler import service
+    from ltc_scheduler.db import admin
+    from ltc_scheduler.db.engine import make_engine, session_scope
+
+    path = tmp_path_factory.mktemp("export_cli") / "planned.db"
+    shutil.copyfile(demo_small_template, path)
+    url = f"sqlite:///{path}"
+    eng = make_engine(url)
+    with session_scope(eng) as s:
+        admin.update_settings(s, values={"time_limit_s": 2}, who="test")
+    service.plan_date(eng, date=dt.date(2026, 12, 1), started_by="test")
+    eng.dispose()
+    return url
+
+
+def test_export_command_writes_every_format_of_the_published_plan(
+    planned_demo, tmp_path, monkeypatch
+) -> None:
+    from ltc_scheduler.cli import main
+    from ltc_scheduler.config import get_settings
+    from ltc_scheduler.db import repository as repo
+    from ltc_scheduler.db.engine import make_engine, session_scope
+
+    monkeypatch.setenv("DATABASE_URL", planned_demo)
+    get_settings.cache_clear()
+    try:
+        assert (
+            main(
+                ["export", "--date", "2026-12-01", "--route", "1", "--format", "all", "--out", str(tmp_path)]
+            )
+            == 0
+        )
+        assert main(["export", "--date", "2026-12-01", "--route", "99", "--out", str(tmp_path)]) == 2
+        assert main(["export", "--date", "2026-11-30", "--out", str(tmp_path)]) == 2
+        assert main(["export", "--date", "2026-12-01", "--format", "xls", "--out", str(tmp_path)]) == 2
+    finally:
+        get_settings.cache_clear()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "2026-12-01_packing_list.csv",
+        "2026-12-01_packing_list.pdf",
+        "2026-12-01_route01.gpx",
+        "2026-12-01_route01_manifest.pdf",
+        "2026-12-01_route01_maps_links.txt",
+        "2026-12-01_route01_stops.csv",
+    ]
+    eng = make_engine(planned_demo)
+    with session_scope(eng) as s:
+        run = repo.latest_plan_run(s, date=dt.date(2026, 12, 1))
+        plan = repo.load_plan(s, plan_run_id=run.id)
+    eng.dispose()
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "2026-12-01_route01_stops.csv").read_text())))
+    assert [int(r["facility_id"]) for r in rows] == [s.facility_id for s in plan.routes[0].stops]
+    assert [int(r["totes"]) for r in rows] == [s.totes for s in plan.routes[0].stops]
+    gpx = gpxpy.parse((tmp_path / "2026-12-01_route01.gpx").read_text())
+    assert len(gpx.waypoints) == len(plan.routes[0].stops)
+    text = _pdf_text((tmp_path / "2026-12-01_route01_manifest.pdf").read_bytes())
+    for r in rows:
+        assert r["address"].split(",")[0] in text
+    packing = list(csv.DictReader(io.StringIO((tmp_path / "2026-12-01_packing_list.csv").read_text())))
+    assert len(packing) == sum(len(b.order_line_ids) for b in plan.batches)
+
+
+def test_window_text_with_open_ends() -> None:
+    from ltc_scheduler.exports.common import window_text
+
+    assert window_text(480, 660) == "08:00-11:00"
+    assert window_text(None, 660) == "by 11:00"
+    assert window_text(480, None) == "from 08:00"
+    assert window_text(None, None) == ""

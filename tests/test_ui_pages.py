@@ -1,0 +1,340 @@
+"""The dashboard: the Constraints page's repository functions (db/admin.py) and every page run
+with ``streamlit.testing.v1.AppTest`` on a temporary SQLite database holding the small demo day
+and saved plans (short solver limits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from ltc_scheduler.db import admin
+from ltc_scheduler.db import models as m
+from ltc_scheduler.db import repository as repo
+from ltc_scheduler.db.engine import make_engine, session_scope
+from ltc_scheduler.errors import BadInput
+
+DEMO_DATE = dt.date(2026, 12, 1)  # the date of conftest's demo_small_template (a Tuesday)
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = "ltc_scheduler/ui/app_pages"
+
+
+@pytest.fixture
+def demo_db(demo_small_template: Path, tmp_path: Path) -> Iterator[sa.Engine]:
+    """A private copy of the small demo day (no plan yet) for tests that edit constraints."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_small_template, path)
+    eng = make_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()
+
+
+def _version(engine: sa.Engine) -> int:
+    with session_scope(engine) as s:
+        return repo.current_constraint_set(s).version
+
+
+def _audit(engine: sa.Engine) -> list[m.AuditEvent]:
+    with session_scope(engine) as s:
+        return [e for e in repo.list_audit_events(s) if e.what.startswith("constraints.")]
+
+
+def _vehicle_rows(engine: sa.Engine) -> list[dict]:
+    from ltc_scheduler.ui.data import constraint_tables
+
+    return constraint_tables(engine, weekday=DEMO_DATE.weekday(), tz="America/Chicago").vehicles
+
+
+# --------------------------------------------------------------------------- db/admin.py
+
+
+def test_parse_clock_and_windows() -> None:
+    assert admin.parse_clock("07:30") == 450
+    assert admin.parse_clock("7:05") == 425
+    assert admin.parse_clock("25:00") == 1500  # after midnight is allowed
+    assert admin.parse_clock("7.30") is None and admin.parse_clock("07:60") is None
+    assert admin.parse_clock(7) is None
+    assert admin.parse_windows("14:00-16:00, 08:00-11:00") == [(480, 660), (840, 960)]
+    assert admin.parse_windows("") == []
+    assert admin.parse_windows("11:00-08:00") is None
+    assert admin.parse_windows("9-11") is None
+
+
+def test_bad_vehicle_values_name_row_and_field_and_store_nothing(demo_db: sa.Engine) -> None:
+    rows = _vehicle_rows(demo_db)
+    before = [dict(r) for r in rows]
+    rows[0]["tote_capacity"] = -3
+    rows[1]["shift_end"] = "25:99"
+    rows[2]["cold_capacity"] = rows[2]["tote_capacity"] + 1
+    version = _version(demo_db)
+    with pytest.raises(BadInput) as err, session_scope(demo_db) as s:
+        admin.update_vehicles(s, rows=rows, who="manager")
+    text = str(err.value)
+    assert "Nothing was saved" in text
+    assert "Vehicles row 1, tote_capacity: must be a whole number between 1 and 500 (got -3)" in text
+    assert "Vehicles row 2, shift_end: must be a time of day HH:MM" in text
+    assert "Vehicles row 3, cold_capacity: cannot exceed the tote capacity" in text
+    assert len(err.value.errors) == 3
+    assert _vehicle_rows(demo_db) == before
+    assert _version(demo_db) == version
+    assert _audit(demo_db) == []
+
+
+def test_vehicle_edit_bumps_the_version_and_is_audited(demo_db: sa.Engine) -> None:
+    rows = _vehicle_rows(demo_db)
+    version = _version(demo_db)
+    rows[0]["tote_capacity"] = 33
+    rows[0]["shift_start"] = "07:15"
+    with session_scope(demo_db) as s:
+        row = admin.update_vehicles(s, rows=rows, who="manager")
+        assert row is not None and row.version == version + 1 and row.created_by == "manager"
+    after = _vehicle_rows(demo_db)
+    assert (after[0]["tote_capacity"], after[0]["shift_start"]) == (33, "07:15")
+    assert _version(demo_db) == version + 1
+    (event,) = _audit(demo_db)
+    assert event.who == "manager" and event.what == "constraints.vehicles"
+    assert event.details["changed"][rows[0]["name"]]["tote_capacity"][1] == 33
+    assert event.details["constraint_set_version"] == version + 1
+    with session_scope(demo_db) as s:  # saving the same values again stores nothing
+        assert admin.update_vehicles(s, rows=after, who="manager") is None
+    assert _version(demo_db) == version + 1
+
+
+def test_settings_are_validated_and_saved_as_a_new_version(demo_db: sa.Engine) -> None:
+    version = _version(demo_db)
+    message = r"Settings row 1, time_limit_s: must be a number at least 1"
+    with pytest.raises(BadInput, match=message), session_scope(demo_db) as s:
+        admin.update_settings(s, values={"time_limit_s": 0, "late_penalty_per_min": 5}, who="manager")
+    assert _version(demo_db) == version
+    with session_scope(demo_db) as s:
+        admin.update_settings(
+            s, values={"time_limit_s": 3, "late_penalty_per_min": 900}, who="manager", minutes_per_card=0.07
+        )
+    with session_scope(demo_db) as s:
+        cs = repo.current_constraint_set(s)
+        settings = repo.to_plan_settings(cs)
+        assert (cs.version, cs.created_by, cs.minutes_per_card) == (version + 1, "manager", 0.07)
+        assert (settings.time_limit_s, settings.late_penalty_per_min) == (3.0, 900)
+        assert settings.stat_promise_min == 240  # untouched fields keep their values
+    with pytest.raises(BadInput, match="minutes_per_card"), session_scope(demo_db) as s:
+        admin.update_settings(s, values={}, who="manager", minutes_per_card=0)
+
+
+def test_packaging_line_hours_must_be_in_order(demo_db: sa.Engine) -> None:
+    from ltc_scheduler.ui.data import constraint_tables
+
+    lines = constraint_tables(demo_db, weekday=1, tz="America/Chicago").lines
+    lines[0]["available_end"] = "04:00"
+    lines[1]["cards_per_hour"] = 0
+    with pytest.raises(BadInput) as err, session_scope(demo_db) as s:
+        admin.update_packaging_lines(s, rows=lines, who="manager")
+    assert {(e.row, e.column) for e in err.value.errors} == {(1, "available_end"), (2, "cards_per_hour")}
+
+
+def test_facility_windows_replace_only_that_weekday(demo_db: sa.Engine) -> None:
+    from ltc_scheduler.ui.data import constraint_tables
+
+    facilities = constraint_tables(demo_db, weekday=1, tz="America/Chicago").facilities
+    fid = facilities[0]["id"]
+    with session_scope(demo_db) as s:
+        windows = repo.facility_windows(s, facility_id=fid)
+        other_days = sorted((w.weekday, w.start_min, w.end_min) for w in windows if w.weekday != 1)
+    bad = [dict(facilities[0], windows="9-11"), dict(facilities[1], service_fixed_min=-1)]
+    with pytest.raises(BadInput) as err, session_scope(demo_db) as s:
+        admin.update_facilities(s, rows=bad, weekday=1, who="manager")
+    assert {(e.row, e.column) for e in err.value.errors} == {(1, "windows"), (2, "service_fixed_min")}
+    with session_scope(demo_db) as s:
+        admin.update_facilities(
+            s, rows=[dict(facilities[0], windows="07:30-09:00, 15:00-16:00")], weekday=1, who="manager"
+        )
+    with session_scope(demo_db) as s:
+        windows = repo.facility_windows(s, facility_id=fid)
+        assert sorted((w.start_min, w.end_min) for w in windows if w.weekday == 1) == [(450, 540), (900, 960)]
+        assert sorted((w.weekday, w.start_min, w.end_min) for w in windows if w.weekday != 1) == other_days
+
+
+def test_pharmacist_shift_can_be_added(demo_db: sa.Engine) -> None:
+    from ltc_scheduler.ui.data import constraint_tables
+
+    shifts = constraint_tables(demo_db, weekday=1, tz="America/Chicago").shifts
+    shifts.append({"id": None, "name": "Pharmacist 3", "start": "12:00", "end": "20:00", "active": True})
+    with session_scope(demo_db) as s:
+        admin.update_pharmacist_shifts(s, rows=shifts, who="manager", minutes_per_card=0.05)
+    with session_scope(demo_db) as s:
+        names = [p.name for p in s.exec(select(m.PharmacistShift))]
+        assert "Pharmacist 3" in names
+        assert repo.current_constraint_set(s).minutes_per_card == 0.05
+
+
+# --------------------------------------------------------------------------- pages (AppTest)
+
+
+@pytest.fixture(scope="module")
+def app_db(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+    """The small demo day with two saved plans (solver limit 2 s): run 1, then a vehicle change and
+    run 2 (published). ``DATABASE_URL`` points the dashboard at it for the whole module."""
+    from ltc_scheduler import service
+
+    path = tmp_path_factory.mktemp("ui_pages") / "ui.db"
+    shutil.copyfile(demo_small_template, path)
+    url = f"sqlite:///{path}"
+    eng = make_engine(url)
+    with session_scope(eng) as s:
+        admin.update_settings(s, values={"time_limit_s": 2}, who="test")
+    service.plan_date(eng, date=DEMO_DATE, started_by="test")
+    rows = _vehicle_rows(eng)
+    rows[0]["tote_capacity"] = rows[0]["tote_capacity"] + 10
+    with session_scope(eng) as s:
+        admin.update_vehicles(s, rows=rows, who="test")
+    service.plan_date(eng, date=DEMO_DATE, started_by="test")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DATABASE_URL", url)
+    mp.setenv("LTC_TIMEZONE", "America/Chicago")
+    mp.setenv("LTC_USER", "apptest")
+    yield eng
+    mp.undo()
+    eng.dispose()
+
+
+def _published(engine: sa.Engine):
+    from ltc_scheduler.ui.data import load_day_plan
+
+    day = load_day_plan(engine, date=DEMO_DATE)
+    assert day is not None
+    return day
+
+
+def _app(page: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["plan_date"] = DEMO_DATE
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page:
+        at.switch_page(f"{PAGES}/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_today_shows_the_plans_kpis_and_alerts_first(app_db: sa.Engine) -> None:
+    day = _published(app_db)
+    at = _app()
+    assert at.title[0].value == "Today"
+    assert _metric(at, "Unserved stops") == str(len(day.plan.unserved))
+    assert _metric(at, "Batches") == str(len(day.plan.batches))
+    assert _metric(at, "Routes") == str(sum(1 for r in day.plan.routes if r.stops))
+    orders = sum(len(b.order_line_ids) for b in day.plan.batches)
+    assert _metric(at, "Orders") == f"{orders:,}"
+    assert [h.value for h in at.subheader][:2] == ["Needs attention", "The day in numbers"]
+    if day.plan.unserved:
+        assert at.error[0].value.startswith(f"**{len(day.plan.unserved)} unserved stop(s)**")
+    sidebar = " ".join(md.value for md in at.sidebar.markdown)
+    assert f"Plan #{day.run.id}" in sidebar and "published" in sidebar
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_packaging_lists_every_batch(app_db: sa.Engine) -> None:
+    day = _published(app_db)
+    at = _app("packaging")
+    assert at.title[0].value == "Packaging"
+    table = at.dataframe[0].value
+    assert len(table) == len(day.plan.batches)
+    assert set(table["Batch"]) == {b.key for b in day.plan.batches}
+    assert len(at.get("plotly_chart")) == 1
+    assert {b.label for b in at.get("download_button")} == {"Packing list (CSV)", "Packing list (PDF)"}
+
+
+def test_routes_table_and_one_routes_stops(app_db: sa.Engine) -> None:
+    day = _published(app_db)
+    at = _app("routes")
+    assert at.title[0].value == "Routes"
+    assert len(at.dataframe[0].value) == len(day.plan.routes)
+    at.button_group(key="route_choice").set_value(1).run()
+    assert not at.exception
+    stops = at.dataframe[0].value
+    route = day.plan.routes[0]
+    assert list(stops["#"]) == [s.seq for s in route.stops]
+    assert list(stops["Totes"]) == [s.totes for s in route.stops]
+    assert _metric(at, "Stops") == str(len(route.stops))
+    labels = {b.label for b in at.get("download_button")}
+    assert labels == {"Driver manifest (PDF)", "Stops (CSV)", "Navigation (GPX)"}
+    assert any("Google Maps directions" in md.value for md in at.markdown)
+
+
+def test_orders_table_and_a_bad_upload_imports_nothing(app_db: sa.Engine) -> None:
+    from ltc_scheduler.ui.data import order_rows
+
+    rows = order_rows(app_db, date=DEMO_DATE, tz="America/Chicago")
+    at = _app("orders")
+    assert any(c.value.startswith(f"Showing {len(rows):,} of {len(rows):,} order lines") for c in at.caption)
+    assert len(at.dataframe[0].value) == len(rows)
+    at.multiselect(key="orders_class").set_value(["stat"]).run()
+    assert set(at.dataframe[0].value["Class"]) == {"stat"}
+    bad = (
+        b"external_id,facility_id,resident_id,order_class,doses,cards,received_at,need_by,medication\n"
+        b"X1,NOPE,R1,stat,1,1,2026-12-01 08:00,2026-12-01 12:00,Nothing\n"
+        b"X2,NOPE,R2,teleport,0,1,2026-12-01 08:00,2026-12-01 12:00,Nothing\n"
+    )
+    at.file_uploader(key="orders_file").upload("orders.csv", bad, "text/csv")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    assert any(e.value.startswith("**Nothing was imported.**") for e in at.error)
+    problems = at.dataframe[-1].value
+    assert set(problems["Row"]) == {2, 3}
+    assert len(order_rows(app_db, date=DEMO_DATE, tz="America/Chicago")) == len(rows)
+
+
+def test_saving_a_bad_constraint_shows_an_error_and_stores_nothing(app_db: sa.Engine) -> None:
+    version = _version(app_db)
+    at = _app("constraints")
+    assert at.title[0].value == "Constraints"
+    at.number_input(key="set_time_limit_s").set_value(0.0)
+    next(b for b in at.get("form_submit_button") if b.label == "Save settings").click().run()
+    assert not at.exception
+    assert any("time_limit_s" in e.value and "Nothing was saved" in e.value for e in at.error)
+    assert _version(app_db) == version
+    at.number_input(key="set_time_limit_s").set_value(3.0)
+    next(b for b in at.get("form_submit_button") if b.label == "Save settings").click().run()
+    assert any(s.value.startswith(f"Saved as constraint set v{version + 1}") for s in at.success)
+    assert _version(app_db) == version + 1
+    with session_scope(app_db) as s:
+        assert repo.to_plan_settings(repo.current_constraint_set(s)).time_limit_s == 3.0
+        assert repo.current_constraint_set(s).created_by == "apptest"
+
+
+def test_replan_button_makes_and_publishes_a_new_plan(app_db: sa.Engine) -> None:
+    before = _published(app_db).run.id
+    at = _app("constraints")
+    at.checkbox(key="replan_keep").uncheck()
+    at.button(key="replan").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    after = _published(app_db)
+    assert after.run.id > before and after.run.started_by == "apptest"
+    flash = [m.value for m in at.success] + [m.value for m in at.warning]
+    assert any(f"New plan #{after.run.id}" in text for text in flash)
+    assert f"{len(after.plan.unserved)} unserved" in next(t for t in flash if "New plan" in t)
+
+
+def test_compare_shows_two_runs_side_by_side(app_db: sa.Engine) -> None:
+    at = _app("compare")
+    assert at.title[0].value == "Compare plans"
+    assert [h.value for h in at.subheader] == ["Key figures", "Routes", "Stops moved"]
+    kpis = at.dataframe[0].value
+    assert list(kpis.columns) == ["A", "B", "Change"]
+    from ltc_scheduler.ui.data import list_runs, load_day_plan
+
+    runs = list_runs(app_db, date=DEMO_DATE)
+    a = load_day_plan(app_db, date=DEMO_DATE, plan_run_id=runs[1].id)
+    b = load_day_plan(app_db, date=DEMO_DATE, plan_run_id=runs[0].id)
+    assert kpis.loc["Unserved stops", "A"] == str(len(a.plan.unserved))
+    assert kpis.loc["Unserved stops", "B"] == str(len(b.plan.unserved))

@@ -1,0 +1,126 @@
+"""Figure builders on the hand-built plan of ``test_exports.py``: what each figure shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_exports import sample_plan, sample_problem  # noqa: E402
+
+from ltc_scheduler.plan.model import Plan  # noqa: E402
+from ltc_scheduler.viz._common import CLASS_COLORS, route_color  # noqa: E402
+from ltc_scheduler.viz.gantt import gantt  # noqa: E402
+from ltc_scheduler.viz.route_map import route_map  # noqa: E402
+from ltc_scheduler.viz.timeline import timeline  # noqa: E402
+
+
+def _bars(fig):
+    """(trace name, y row, start datetime, minutes) for every bar of every bar trace."""
+    out = []
+    for t in fig.data:
+        if t.type != "bar" or t.base is None:
+            continue
+        for y, base, x in zip(t.y, t.base, t.x, strict=True):
+            out.append((t.name, y, base, x / 60_000))
+    return out
+
+
+def test_gantt_puts_each_batch_on_its_line_and_on_verification() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    bars = _bars(gantt(plan, problem))
+    packing = [b for b in bars if not b[1].startswith("Verification")]
+    verification = [b for b in bars if b[1].startswith("Verification")]
+    assert len(packing) == len(plan.batches) == len(verification)
+    assert sum(1 for b in packing if b[1] == "Unit-dose line") == 2
+    assert sum(1 for b in packing if b[1] == "Blister line A") == 14
+    stat = [b for b in packing if b[0] == "Stat"]
+    assert stat == [("Stat", "Unit-dose line", dt.datetime(2026, 11, 26, 6, 10), 4.0)]
+
+
+def test_gantt_colours_by_class_and_hatches_cold_and_controlled() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    fig = gantt(plan, problem)
+    stat = next(t for t in fig.data if t.name == "Stat")
+    assert stat.marker.color == CLASS_COLORS["stat"]
+    assert set(stat.marker.pattern.shape) == {"/"}  # the STAT insulin batch is cold
+    refill = next(t for t in fig.data if t.name == "Refill")
+    assert set(refill.marker.pattern.shape) == {"x"}  # the oxycodone batch is controlled
+    by_facility = gantt(plan, problem, color_by="facility")
+    names = {t.name for t in by_facility.data}
+    assert "Maple Grove Care 11" in names and "Cold" in names
+    with pytest.raises(ValueError):
+        gantt(plan, problem, color_by="nonsense")
+
+
+def test_gantt_verification_lanes_never_overlap() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    lanes: dict[str, list[tuple[dt.datetime, float]]] = {}
+    for _, row, base, minutes in _bars(gantt(plan, problem)):
+        if row.startswith("Verification"):
+            lanes.setdefault(row, []).append((base, minutes))
+    assert len(lanes) >= 2  # B0000 and B0100 are verified at the same time
+    for items in lanes.values():
+        items.sort()
+        for (a, am), (b, _) in zip(items, items[1:], strict=False):
+            assert a + dt.timedelta(minutes=am) <= b
+
+
+def test_gantt_of_an_unscheduled_plan_says_so() -> None:
+    plan = Plan(date=dt.date(2026, 11, 26), batches=(), routes=())
+    fig = gantt(plan, sample_problem())
+    assert fig.layout.annotations[0].text == "No batches scheduled in this plan"
+
+
+def test_route_map_draws_each_route_from_the_pharmacy_in_stop_order() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    fig = route_map(plan, problem)
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert [t.name for t in lines] == ["Route 1 - Van A", "Route 2 - Van B"]
+    assert lines[0].line.color == route_color(1) and lines[1].line.color == route_color(2)
+    assert list(lines[0].lat) == pytest.approx([42.045, 42.0, 42.01, 42.02, 42.045])
+    stops = next(t for t in fig.data if t.mode == "markers+text" and t.name == "Route 2 - Van B")
+    assert list(stops.text) == [str(i) for i in range(1, 12)]
+    unserved = [t for t in fig.data if str(t.name).startswith("Unserved")]
+    assert unserved == []  # facility 99 is not in the problem: nothing to place
+    assert fig.layout.map.style == "carto-positron"
+
+
+def test_route_map_highlight_dims_the_other_routes() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    fig = route_map(plan, problem, highlight=2)
+    lines = {t.name: t for t in fig.data if t.mode == "lines"}
+    assert lines["Route 1 - Van A"].opacity == 0.25
+    assert lines["Route 2 - Van B"].opacity == 0.9
+    assert lines["Route 2 - Van B"].line.width > lines["Route 1 - Van A"].line.width
+
+
+def test_route_map_shows_unserved_facilities() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    from dataclasses import replace
+
+    from ltc_scheduler.plan.model import UnservedStop
+
+    plan = replace(plan, unserved=(UnservedStop(13, "window closed before the batch was ready"),))
+    unserved = next(t for t in route_map(plan, problem).data if t.name == "Unserved (1)")
+    assert list(unserved.text) == ["Maple Grove Care 3: window closed before the batch was ready"]
+
+
+def test_timeline_has_lines_verification_and_routes_with_late_stops_marked() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    fig = timeline(plan, problem)
+    assert list(fig.layout.yaxis.categoryarray) == [
+        "Blister line A",
+        "Unit-dose line",
+        "Verification",
+        "Route 1 - Van A",
+        "Route 2 - Van B",
+    ]
+    route_bar = next(t for t in fig.data if t.type == "bar" and t.name == "Route 1 - Van A")
+    assert route_bar.base[0] == dt.datetime(2026, 11, 26, 8, 0) and route_bar.x[0] == 120 * 60_000
+    markers = [t for t in fig.data if t.type == "scatter"]
+    assert list(markers[0].marker.color) == ["white", "white", "#dc2626"]  # stop 3 is 5 min late
+    assert list(markers[0].marker.symbol) == ["circle", "circle", "star"]  # ... and STAT
