@@ -89,11 +89,16 @@ def bench(label: str, engine: sa.Engine, rows: int, tmp: Path) -> dict[str, floa
     write_csv(path, engine, rows)
     out: dict[str, float] = {}
     for run in ("first import", "re-import"):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with session_scope(engine) as s:
             result = import_orders(s, path, tz=TZ)
         out[run] = time.perf_counter() - t0
-        print(f"{label:10s} {run:13s} {rows:,} rows: {out[run]:6.2f} s  {result}", flush=True)
+        cpu = time.process_time() - c0
+        print(
+            f"{label:10s} {run:13s} {rows:,} rows: wall {out[run]:6.2f} s, this process's CPU {cpu:6.2f} s  "
+            f"{result}",
+            flush=True,
+        )
     with Session(engine) as s:
         n = s.exec(select(sa.func.count()).select_from(m.OrderLine)).one()
     assert n >= rows, n
@@ -105,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--pg-url", default=os.environ.get("LTC_TEST_DATABASE_URL"))
     args = ap.parse_args(argv)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         eng = make_engine(f"sqlite:///{tmp / 'bench.db'}")

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         limit = (
             args.time_limit
             if args.time_limit is not None
-            else {"small": 8.0, "medium": 12.0, "large": 45.0}[scale]
+            else {"small": 8.0, "medium": 13.0, "large": 50.0}[scale]
         )
         q = ctx.Queue()
         p = ctx.Process(target=_child, args=(scale, limit, q))

@@ -327,8 +327,8 @@ def generate_demo(
                 lat=float(r["latitude"]),
                 lon=float(r["longitude"]),
                 beds=int(r["beds"]),
-                service_fixed_min=rng.choice((10, 12, 15)),
-                service_per_tote_min=rng.choice((1.0, 1.0, 1.5)),
+                service_fixed_min=rng.choice((8, 10, 12)),
+                service_per_tote_min=rng.choice((0.5, 0.75, 1.0)),
                 has_fridge=True,
             )
         )
@@ -349,7 +349,7 @@ def generate_demo(
                 lon=lon,
                 beds=rng.randint(*DISTRIBUTIONS["alf_beds"]),
                 service_fixed_min=8,
-                service_per_tote_min=1.0,
+                service_per_tote_min=0.5,
                 has_fridge=rng.random() < 0.5,
                 synthetic=True,
             )
@@ -556,10 +556,16 @@ def generate_demo(
     session.add_all(pack_lines)
 
     mpc = D["minutes_per_card"]
+    res_unit = {res_ids[r["external_id"]]: r["unit"] for r in res_rows}
+    controlled_ids = {med_ids[x[0]] for x in CONTROLLED_MEDS}
+    cold_ids = {med_ids[x[0]] for x in COLD_MEDS}
     # pharmacists: 05:00-13:00 and 13:00-21:00 always (verification is covered all day); more
     # shifts for the volume at the target utilisation: full 8-hour shifts staggered from 06:30 every
     # 90 min, then one part-time shift (at least 4 h) for the rest
-    need = total_cards * mpc / D["verification_utilisation_target"]
+    verify_min, totes_est, batches_est = _estimate_day(
+        lines, fac_rows, kind_by_id, res_unit, settings, mpc, controlled_ids, cold_ids
+    )
+    need = verify_min / D["verification_utilisation_target"]
     shifts = [(5 * 60, 480), (13 * 60, 480)]
     rest = need - 960
     k = 0
@@ -575,13 +581,17 @@ def generate_demo(
     )
     pharm_minutes = sum(n for _, n in shifts)
 
-    n_veh = max(5, math.ceil(n_fac / 13))
+    # enough vans for the stops and for the day's totes (two trips, loaded to about 85 %)
     caps = (48, 40, 60, 36, 52, 44)
+    mean_cap = sum(caps) / len(caps)
+    n_veh = max(5, math.ceil(n_fac / 10), math.ceil(totes_est / (2 * mean_cap * 0.85)))
     colds = (4, 2, 3, 2, 4, 3)  # authorised vans get 2 more: controlled + cold often travel together
     vehicles = []
     for i in range(n_veh):
         early = i % 5 not in (1, 3)  # 60 % early shift, 40 % late shift (at least one late)
-        authorised = i % 4 in (0, 1)  # half the drivers, on both shifts
+        # 3 in 5 drivers are authorised, on both shifts: with 10 % controlled lines nearly every
+        # stop carries some controlled item, so half the fleet would leave most stops to too few vans
+        authorised = i % 5 in (0, 1, 2)
         vehicles.append(
             m.Vehicle(
                 name=f"Van {i + 1:02d}",
@@ -599,6 +609,7 @@ def generate_demo(
             )
         )
     session.add_all(vehicles)
+    fleet_totes = sum(v.tote_capacity * v.max_trips for v in vehicles)
     cs = m.ConstraintSet(
         version=1,
         created_by="demo",
@@ -638,7 +649,11 @@ def generate_demo(
         "packaging_lines": len(pack_lines),
         "packaging_utilisation": round(total_cards / line_cap, 3),
         "pharmacists": n_pharm,
-        "verification_utilisation": round(total_cards * mpc / pharm_minutes, 3),
+        "verification_utilisation": round(verify_min / pharm_minutes, 3),
+        "verification_minutes_estimate": verify_min,
+        "batches_estimate": batches_est,
+        "totes_estimate": totes_est,
+        "fleet_tote_capacity": fleet_totes,
         "vehicles": n_veh,
         "facilities_with_cycle_fill_today": sum(1 for u in due_units.values() if u),
     }
@@ -646,32 +661,85 @@ def generate_demo(
     return summary
 
 
+def _estimate_day(
+    lines: list[dict[str, Any]],
+    fac_rows: list[m.Facility],
+    kind_by_id: dict[int, PackagingKind],
+    res_unit: dict[int, str],
+    settings: PlanSettings,
+    mpc: float,
+    controlled_ids: set[int],
+    cold_ids: set[int],
+) -> tuple[int, int, int]:
+    """Estimated ``(pharmacist minutes, totes, batches)`` of the day, batch by batch.
+
+    Batches are estimated the way a pharmacy packs: per facility (and wing when the facility has
+    more than ``large_facility_beds`` beds), packaging kind, controlled / cold / urgent apart,
+    split at ``max_batch_cards``. Each batch takes at least one pharmacist minute; cold and
+    controlled batches travel in totes of their own, the other batches of a facility (wing) and
+    urgency share totes of ``cards_per_tote`` cards.
+    """
+    beds = {f.id: f.beds for f in fac_rows}
+    groups: Counter[tuple[Any, ...]] = Counter()
+    urgent = {OrderClass.STAT, OrderClass.NEW_ADMISSION}
+    for ln in lines:
+        fid, mid = ln["facility_id"], ln["medication_id"]
+        unit = res_unit[ln["resident_id"]] if beds[fid] > settings.large_facility_beds else ""
+        key = (
+            fid,
+            unit,
+            kind_by_id[mid],
+            mid in controlled_ids,
+            mid in cold_ids,
+            ln["order_class"] in urgent,
+        )
+        groups[key] += ln["cards"]
+    minutes = totes = batches = 0
+    shared: Counter[tuple[Any, ...]] = Counter()
+    for (fid, unit, _kind, controlled, cold, urg), cards in groups.items():
+        n_batches = max(1, math.ceil(cards / settings.max_batch_cards))
+        per = cards / n_batches
+        batches += n_batches
+        minutes += n_batches * max(1, math.ceil(per * mpc))
+        if controlled or cold:
+            totes += n_batches * max(1, math.ceil(per / settings.cards_per_tote))
+        else:
+            shared[(fid, unit, urg)] += cards
+    totes += sum(math.ceil(c / settings.cards_per_tote) for c in shared.values())
+    return minutes, totes, batches
+
+
 def _lines_for(n_fac: int) -> int:
     return 3 if n_fac <= 30 else 4 if n_fac <= 100 else 6
 
 
 def _packaging_lines(n: int) -> list[m.PackagingLine]:
-    """3, 4 or 6 lines running 05:00-21:00 (rates in cards, pouch strips or labelled bottles per hour)."""
+    """3, 4 or 6 lines running 05:00-21:00.
+
+    Rates are cards (blister/unit-dose), pouch strips or labelled bottles per hour. Changeovers:
+    15 min when a multi-kind line switches kind; per facility switch 2 min on card lines and the
+    pouch packager (labels, count sheet), 1 min on the vial/bottle bench.
+    """
     B, U, P, V = (k.value for k in (_B, _U, _P, _V))
-    specs: dict[int, list[tuple[str, str, int, list[list[int]]]]] = {
+    specs: dict[int, list[tuple[str, str, int, int, list[list[int]]]]] = {
         3: [
-            ("Blister line A", f"{B},{U}", 500, []),
-            ("Pouch packager", f"{P}", 550, []),
-            ("Vial/bottle bench", f"{V}", 250, []),
+            ("Blister line A", f"{B},{U}", 500, 2, []),
+            ("Pouch packager", f"{P}", 900, 2, []),
+            ("Vial/bottle bench", f"{V}", 300, 1, []),
         ],
         4: [
-            ("Blister line A", f"{B},{U}", 550, []),
-            ("Blister line B", f"{B},{U}", 500, [[13 * 60, 13 * 60 + 30]]),
-            ("Pouch packager", f"{P}", 600, []),
-            ("Vial/bottle bench", f"{V}", 300, []),
+            ("Blister line A", f"{B},{U}", 550, 2, []),
+            ("Blister line B", f"{B},{U}", 500, 2, [[13 * 60, 13 * 60 + 30]]),
+            ("Pouch packager", f"{P}", 900, 2, []),
+            ("Vial/bottle bench", f"{V}", 350, 1, []),
         ],
         6: [
-            ("Blister line A", f"{B}", 550, []),
-            ("Blister line B", f"{B},{U}", 500, [[13 * 60, 13 * 60 + 30]]),
-            ("Unit-dose line C", f"{U},{B}", 450, []),
-            ("Unit-dose line D", f"{U}", 400, [[10 * 60, 10 * 60 + 30]]),
-            ("Pouch packager", f"{P}", 600, []),
-            ("Vial/bottle bench", f"{V}", 300, []),
+            ("Blister line A", f"{B}", 550, 2, []),
+            ("Blister line B", f"{B},{U}", 500, 2, [[13 * 60, 13 * 60 + 30]]),
+            ("Unit-dose line C", f"{U},{B}", 450, 2, []),
+            ("Unit-dose line D", f"{U}", 400, 2, [[10 * 60, 10 * 60 + 30]]),
+            ("Pouch packager", f"{P}", 900, 2, []),
+            ("Vial/bottle bench", f"{V}", 400, 1, []),
         ],
     }
     return [
@@ -680,12 +748,12 @@ def _packaging_lines(n: int) -> list[m.PackagingLine]:
             kinds=kinds,
             cards_per_hour=rate,
             changeover_kind_min=15,
-            changeover_facility_min=3,
+            changeover_facility_min=co,
             available_start_min=5 * 60,
             available_end_min=21 * 60,
             downtime=down,
         )
-        for name, kinds, rate, down in specs[n]
+        for name, kinds, rate, co, down in specs[n]
     ]
 
 

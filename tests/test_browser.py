@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,9 +19,11 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 pytestmark = pytest.mark.browser
 
@@ -156,12 +159,19 @@ def _text(page) -> str:
     return page.inner_text("[data-testid='stMain']")
 
 
+#: README screenshot heights (px): each page's content without a blank tail
+DOC_HEIGHTS = {"today": 1480, "packaging": 1180, "routes": 1000}
+
+
 def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     if os.environ.get("LTC_DOC_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1440, "height": DOC_HEIGHTS[name]})
+        page.wait_for_timeout(2500)
         page.screenshot(path=str(DOCS / f"{name}.png"))
+        page.set_viewport_size({"width": 1440, "height": 1500})
 
 
 def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: str, page) -> None:
@@ -189,6 +199,13 @@ def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: str, pa
     text = _text(page)
     assert "Google Maps directions" in text and "Navigation (GPX)" in text and "Stops" in text
     _shot(page, "routes")
+    with page.expect_download() as download:  # the manifest is built when the button is clicked
+        page.get_by_text("Driver manifest (PDF)").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF")
+    manifest = "\n".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages)
+    assert "DRIVER MANIFEST" in manifest and "Controlled-substance count sheet" in manifest
+    assert download.value.suggested_filename == "2026-12-01_route01_manifest.pdf"
 
     _open(page, dashboard, "orders")
     text = _text(page)
@@ -200,6 +217,24 @@ def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: str, pa
     _open(page, dashboard, "constraints")
     text = _text(page)
     assert "Constraints" in text and "Vehicles" in text and "Objective & time limit" in text
+    version = re.search(r"constraint set v(\d+) saved", text).group(1)
+    # type a bad tote capacity into the vehicles table (a canvas grid AppTest cannot edit)
+    page.get_by_role("tab", name="Vehicles").click()
+    _settle(page)
+    grid = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+    page.mouse.click(grid["x"] + 30, grid["y"] + 53)  # row 1 (Van 01), first column
+    page.wait_for_timeout(300)
+    for _ in range(5):  # -> "Shift end"
+        page.keyboard.press("ArrowRight")
+    page.keyboard.type("x")  # typing on a selected cell replaces its value
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Save vehicles").click()
+    page.get_by_text("Nothing was saved").wait_for()
+    text = _text(page)
+    assert "Vehicles row 1, shift_end: must be a time of day HH:MM such as 07:30 (got 'x')" in text
+    assert f"constraint set v{version} saved" in text  # no new version
     page.get_by_role("button", name="Re-plan", exact=True).click()
     page.get_by_text("New plan #2").wait_for(timeout=120_000)
     _settle(page)

@@ -141,13 +141,46 @@ def test_save_then_load_returns_the_same_plan(session: Session, tiny: dict[str, 
     assert run.created_at.tzinfo is not None
 
 
-def test_save_plan_marks_planned_lines_and_leaves_others(session: Session, tiny: dict[str, int]) -> None:
+def _status(session: Session) -> dict[str, str]:
+    return dict(session.execute(sa.select(m.OrderLine.external_id, m.OrderLine.status)).all())
+
+
+def test_order_statuses_follow_the_published_plan(session: Session, tiny: dict[str, int]) -> None:
     problem = build_problem(session, date=DAY, timezone="America/Chicago")
-    plan = dataclasses.replace(_plan(tiny), batches=_plan(tiny).batches[:2])
-    repo.save_plan(session, plan=plan, problem=problem, started_by="t", valid=True, violations=[], stats={})
+    plan = _plan(tiny)
+    b1, b2, b3 = plan.batches
+    placed_both = dataclasses.replace(
+        plan, batches=(b1, dataclasses.replace(b2, line_id=tiny["line"], start_min=310, end_min=311), b3)
+    )
+    # B0003 is not on a line (and unserved): O3 stays open; B0001 and B0002 are placed
+    repo.save_plan(
+        session, plan=placed_both, problem=problem, started_by="t", valid=True, violations=[], stats={}
+    )
     session.commit()
-    status = dict(session.execute(sa.select(m.OrderLine.external_id, m.OrderLine.status)).all())
-    assert status == {"O1": "planned", "O2": "planned", "O3": "open", "O4": "open", "O5": "delivered"}
+    assert _status(session) == {
+        "O1": "planned",
+        "O2": "planned",
+        "O3": "open",
+        "O4": "open",
+        "O5": "delivered",
+    }
+    # a draft changes nothing
+    draft = repo.save_plan(
+        session,
+        plan=plan,
+        problem=problem,
+        started_by="t",
+        valid=True,
+        violations=[],
+        stats={},
+        publish=False,
+    )
+    assert _status(session)["O2"] == "planned"
+    # publishing a plan that no longer places B0002 (not on a line) puts O2 back to open
+    repo.publish_plan_run(session, plan_run_id=draft)
+    session.commit()
+    assert _status(session) == {"O1": "planned", "O2": "open", "O3": "open", "O4": "open", "O5": "delivered"}
+    assert repo.placed_order_line_ids(session, plan_run_id=draft) == {tiny["O1"]}
 
 
 def test_publishing_a_new_run_unpublishes_the_previous_one(session: Session, tiny: dict[str, int]) -> None:
@@ -253,3 +286,32 @@ def test_list_helpers(session: Session, tiny: dict[str, int]) -> None:
     assert [o.external_id for o in day] == ["O1", "O2", "O5"]
     open_ = repo.list_order_lines(session, date=DAY, tz="America/Chicago", statuses=(OrderStatus.OPEN,))
     assert [o.external_id for o in open_] == ["O1", "O2"]
+
+
+def test_non_finite_and_numpy_numbers_are_stored_as_json(session: Session, tiny: dict[str, int]) -> None:
+    import numpy as np
+
+    problem = build_problem(session, date=DAY, timezone="America/Chicago")
+    plan = dataclasses.replace(
+        _plan(tiny),
+        stats=(
+            pm.SolveStats(stage="packing", status="FEASIBLE", wall_s=1.0, objective=float("inf"), bound=3.0),
+        ),
+        kpis={"on_time_pct": float(np.float64(99.5)), "gap": float("nan")},
+    )
+    run_id = repo.save_plan(
+        session,
+        plan=plan,
+        problem=problem,
+        started_by="t",
+        valid=True,
+        violations=[],
+        stats={"wall_s": np.float64(1.5), "iterations": np.int64(3), "gap": float("inf")},
+    )
+    session.commit()
+    session.expire_all()
+    run = repo.get_plan_run(session, plan_run_id=run_id)
+    assert run.stats == {"wall_s": 1.5, "iterations": 3, "gap": None}
+    loaded = repo.load_plan(session, plan_run_id=run_id)
+    assert loaded.stats[0].objective is None and loaded.stats[0].bound == 3.0
+    assert loaded.kpis == {"on_time_pct": 99.5, "gap": None}

@@ -128,7 +128,10 @@ def test_medium_and_large_volumes_and_capacity(sqlite_engine: sa.Engine, tmp_pat
                 m.OrderLine.facility_id
             )
         ).all()
-    assert abs(sum(v.controlled_ok for v in vehicles) - len(vehicles) / 2) <= 1
+    assert abs(sum(v.controlled_ok for v in vehicles) - 0.6 * len(vehicles)) <= 2  # 3 in 5
+    # the fleet carries the day's estimated totes in two trips with room to spare
+    assert large["totes_estimate"] <= 0.9 * large["fleet_tote_capacity"]
+    assert large["vehicles"] == len(vehicles) >= 12
     assert {v.shift_start_min for v in vehicles if v.controlled_ok} == {8 * 60, 12 * 60}  # both shifts
     assert all(
         30 <= v.tote_capacity <= 60 and 2 <= v.cold_capacity <= 6 and v.max_trips == 2 for v in vehicles
@@ -166,7 +169,7 @@ def test_bad_arguments(sqlite_engine: sa.Engine) -> None:
 
 
 def test_resources_cover_the_whole_day(demo_engine_small: sa.Engine) -> None:
-    """Pharmacists cover 05:00-21:00 without a gap, a late-shift authorised van exists, STATs fall in windows."""
+    """Pharmacists cover 05:00-21:00 without a gap, a late authorised van exists, STATs fall in windows."""
     with Session(demo_engine_small) as s:
         shifts = sorted((p.start_min, p.end_min) for p in s.exec(select(m.PharmacistShift)))
         vehicles = s.exec(select(m.Vehicle)).all()

@@ -242,3 +242,83 @@ def test_resident_in_two_facilities_in_one_file_is_an_error(session: Session) ->
     with pytest.raises(BadInput) as info:
         import_orders(session, CsvText("orders.csv", text), tz=TZ)
     assert [(e.row, e.column) for e in info.value.errors] == [(3, "resident_id")]
+
+
+def test_imported_orders_build_into_the_day(session: Session) -> None:
+    """Lines written by the bulk path read back and select exactly like ORM-written ones."""
+    from ltc_scheduler.problem.builder import build_problem
+
+    session.add(m.Depot(name="Pharmacy", lat=42.0, lon=-87.7))
+    _load_examples(session)
+    problem = build_problem(session, date=dt.date(2026, 12, 1), timezone=TZ)
+    assert [o.external_id for o in problem.orders] == [f"EX-000{i}" for i in range(1, 8)]
+    by_ext = {o.external_id: o for o in problem.orders}
+    assert (by_ext["EX-0003"].received_min, by_ext["EX-0003"].need_by_min) == (450, 690)
+    assert by_ext["EX-0006"].need_by_min == 23 * 60 + 59
+    assert by_ext["EX-0003"].controlled and by_ext["EX-0004"].cold
+    assert build_problem(session, date=dt.date(2026, 11, 30), timezone=TZ).orders == ()
+
+
+def test_reimport_replaces_changed_windows_and_updates_fields(session: Session) -> None:
+    _load_examples(session)
+    text = (
+        "external_id,name,kind,latitude,longitude,windows,beds\n"
+        "145011,Alpine Care of Evanston (renamed),SNF,42.0267,-87.69,Sat-Sun 10:00-11:00,130\n"
+    )
+    assert import_facilities(session, CsvText("facilities.csv", text)) == {
+        "rows": 1,
+        "inserted": 0,
+        "updated": 1,
+    }
+    session.commit()
+    fac = session.exec(select(m.Facility).where(m.Facility.external_id == "145011")).one()
+    assert (fac.name, fac.beds, fac.service_fixed_min) == ("Alpine Care of Evanston (renamed)", 130, 10)
+    windows = session.exec(select(m.FacilityWindow).where(m.FacilityWindow.facility_id == fac.id)).all()
+    assert sorted((w.weekday, w.start_min, w.end_min) for w in windows) == [(5, 600, 660), (6, 600, 660)]
+    assert repo.count_rows(session)["facility"] == 3
+
+
+def test_medication_reimport_matches_by_ndc_and_rejects_conflicts(session: Session) -> None:
+    _load_examples(session)
+    rename = (
+        "name,ndc,packaging_kind,schedule\nAmlodipine besylate 5 mg tablet,00000-0001-01,unit_dose_card,C4\n"
+    )
+    assert import_medications(session, CsvText("m.csv", rename))["updated"] == 1
+    med = session.exec(select(m.Medication).where(m.Medication.ndc == "00000-0001-01")).one()
+    assert (med.name, med.packaging_kind, med.schedule) == (
+        "Amlodipine besylate 5 mg tablet",
+        "unit_dose_card",
+        "IV",
+    )
+    clash = "name,ndc,packaging_kind\nOxycodone 5 mg tablet,00000-0001-01,unit_dose_card\n"
+    with pytest.raises(BadInput) as info:
+        import_medications(session, CsvText("m.csv", clash))
+    assert [(e.row, e.column) for e in info.value.errors] == [(2, "name")]
+
+
+def test_bulk_path_stores_timestamps_exactly_like_the_orm(sqlite_engine: sa.Engine) -> None:
+    """SQLite compares timestamps as text: the driver-level path must write SQLAlchemy's format."""
+    with Session(sqlite_engine) as session:
+        _load_examples(session)
+        stat = session.exec(select(m.OrderLine).where(m.OrderLine.external_id == "EX-0003")).one()
+        orm_line = m.OrderLine(
+            external_id="ORM-1",
+            resident_id=stat.resident_id,
+            facility_id=stat.facility_id,
+            medication_id=stat.medication_id,
+            order_class=OrderClass.STAT,
+            received_at=stat.received_at,
+            need_by=stat.need_by,
+        )
+        session.add(orm_line)
+        session.commit()
+        raw = (
+            session.connection()
+            .exec_driver_sql(
+                "SELECT external_id, received_at, need_by FROM order_line "
+                "WHERE external_id IN ('EX-0003', 'ORM-1') "
+                "ORDER BY external_id"
+            )
+            .all()
+        )
+    assert raw[0][1:] == raw[1][1:] == ("2026-12-01 13:30:00.000000", "2026-12-01 17:30:00.000000")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,6 +37,9 @@ cell = st.one_of(
             "a,b",
             "1e309",
             "nan",
+            "9999-12-31 23:59-05:00",
+            "0001-01-01 00:00+05:00",
+            "9999-12-31",
             "\ufeff",
             "\r",
             "\n",
@@ -94,11 +95,73 @@ def test_malformed_orders_never_crash_or_half_import(
         assert repo.count_rows(session)["order_line"] == before["order_line"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(max_size=300))
-def test_arbitrary_text_as_facilities_file(sqlite_engine: sa.Engine, text: str) -> None:
+FACILITY_HEADER = (
+    "external_id,name,kind,latitude,longitude,windows,beds,cycle_weekday,cycle_length_days,has_fridge"
+)
+MEDICATION_HEADER = "name,ndc,form,schedule,refrigerated,packaging_kind"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    which=st.sampled_from(["facilities", "medications"]),
+    with_header=st.booleans(),
+    body=st.lists(st.one_of(row, st.text(max_size=80)), max_size=5),
+)
+def test_arbitrary_text_as_master_data_file(
+    sqlite_engine: sa.Engine, which: str, with_header: bool, body: list[str]
+) -> None:
+    header = FACILITY_HEADER if which == "facilities" else MEDICATION_HEADER
+    text = "\n".join(([header] if with_header else []) + body)
+    func = import_facilities if which == "facilities" else import_medications
     with Session(sqlite_engine) as session:
-        with contextlib.suppress(BadInput):
-            import_facilities(session, CsvText("facilities.csv", text))
+        before = repo.count_rows(session)
+        try:
+            func(session, CsvText(f"{which}.csv", text))
+        except BadInput as exc:
+            assert all(e.file == f"{which}.csv" and e.row >= 1 for e in exc.errors)
+            session.rollback()
+            assert repo.count_rows(session) == before
         session.rollback()
-        assert repo.count_rows(session)["facility"] == 0
+
+
+timestamp = st.one_of(
+    st.datetimes(timezones=st.one_of(st.none(), st.timezones())).map(lambda d: d.isoformat(sep=" ")),
+    st.dates().map(str),
+    st.sampled_from(
+        ["9999-12-31 23:59-05:00", "0001-01-01 00:00+05:00", "2026-02-30 10:00", "2026-12-01T24:00"]
+    ),
+    st.text(max_size=20),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(received=timestamp, need_by=timestamp, doses=st.one_of(st.integers().map(str), st.text(max_size=6)))
+def test_any_timestamps_and_quantities_never_crash(
+    sqlite_engine: sa.Engine, received: str, need_by: str, doses: str
+) -> None:
+    with Session(sqlite_engine) as session:
+        if not repo.count_rows(session)["facility"]:
+            _seed(session)
+        before = repo.count_rows(session)
+        cells = [
+            "T-1",
+            "145011",
+            "R-1",
+            "North",
+            "1",
+            "Amlodipine 5 mg tablet",
+            "",
+            "refill",
+            doses,
+            "1",
+            received,
+            need_by,
+        ]
+        text = HEADER + "\n" + ",".join('"' + c.replace('"', '""') + '"' for c in cells) + "\n"
+        try:
+            import_orders(session, CsvText("orders.csv", text), tz="America/Chicago")
+        except BadInput as exc:
+            assert {e.row for e in exc.errors} <= {2}  # a NUL byte fails the whole file
+            session.rollback()
+            assert repo.count_rows(session) == before
+        session.rollback()

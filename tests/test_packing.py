@@ -262,12 +262,14 @@ def test_verification_capacity_exhausted_is_a_clear_error():
     """Each batch alone could be checked, all three cannot: 300 pharmacist-minutes needed, 240 on shift."""
     bs = [batch(f"B000{i}", 1, cards=100, deadline=6 * 60) for i in range(1, 4)]
     p = make_problem(orders_for(bs), shifts=((6 * 60, 10 * 60),), minutes_per_card=1.0)
-    with pytest.raises(PlanningError, match="verification needs 300 pharmacist-minutes but the shifts offer only 240"):
+    with pytest.raises(
+        PlanningError, match="verification needs 300 pharmacist-minutes but the shifts offer only 240"
+    ):
         solve_packing(p, bs, FAST)
 
 
 def test_order_received_after_the_last_pharmacist_shift_is_reported_not_packed():
-    """A STAT received at 17:00 cannot be verified today (shift ends 16:00): it is reported, the rest is packed."""
+    """A STAT received at 17:00 cannot be verified today (shift ends 16:00): reported, the rest packed."""
     early = batch("B0001", 1, cards=30, deadline=8 * 60)
     late = batch("B0002", 2, cards=10, deadline=20 * 60, cls=OrderClass.STAT)
     orders = [order(1, 1, cards=30), order(2, 2, cards=10, cls=OrderClass.STAT, received=17 * 60)]
@@ -276,8 +278,9 @@ def test_order_received_after_the_last_pharmacist_shift_is_reported_not_packed()
     assert [b.key for b in res.batches] == ["B0001"]
     assert [(b.key, "pharmacist" in why) for b, why in res.unpacked] == [("B0002", True)]
     got = res.batches[0]
-    assert got.start_min >= 6 * 60 and hard(p, list(res.batches)) == [v for v in hard(p, list(res.batches))
-                                                                       if v.rule == "unbatched"]
+    assert got.start_min >= 6 * 60 and hard(p, list(res.batches)) == [
+        v for v in hard(p, list(res.batches)) if v.rule == "unbatched"
+    ]
 
 
 def test_packaging_never_starts_before_the_order_is_received():

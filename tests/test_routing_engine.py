@@ -62,18 +62,62 @@ def mixed_day(seed: int = 7, n: int = 40) -> RoutingProblem:
             )
         )
     vehicles = (
-        RoutingVehicle("V1", 25, 6 * H, 18 * H, cold_capacity=4, max_duration=5 * H, fixed_cost=20_000,
-                       break_duration=1800, break_window=(11 * H, 13 * H), max_trips=2),
-        RoutingVehicle("V2", 25, 6 * H, 18 * H, cold_capacity=0, max_duration=5 * H, fixed_cost=20_000,
-                       break_duration=1800, break_window=(11 * H, 13 * H), max_trips=2),
-        RoutingVehicle("V3", 20, 7 * H, 16 * H, cold_capacity=2, controlled_ok=False, max_duration=6 * H,
-                       fixed_cost=20_000, max_trips=2),
-        RoutingVehicle("V4", 30, 6 * H, 18 * H, cold_capacity=6, max_duration=5 * H, fixed_cost=20_000,
-                       break_duration=1800, break_window=(12 * H, 13 * H), max_trips=2),
+        RoutingVehicle(
+            "V1",
+            25,
+            6 * H,
+            18 * H,
+            cold_capacity=4,
+            max_duration=5 * H,
+            fixed_cost=20_000,
+            break_duration=1800,
+            break_window=(11 * H, 13 * H),
+            max_trips=2,
+        ),
+        RoutingVehicle(
+            "V2",
+            25,
+            6 * H,
+            18 * H,
+            cold_capacity=0,
+            max_duration=5 * H,
+            fixed_cost=20_000,
+            break_duration=1800,
+            break_window=(11 * H, 13 * H),
+            max_trips=2,
+        ),
+        RoutingVehicle(
+            "V3",
+            20,
+            7 * H,
+            16 * H,
+            cold_capacity=2,
+            controlled_ok=False,
+            max_duration=6 * H,
+            fixed_cost=20_000,
+            max_trips=2,
+        ),
+        RoutingVehicle(
+            "V4",
+            30,
+            6 * H,
+            18 * H,
+            cold_capacity=6,
+            max_duration=5 * H,
+            fixed_cost=20_000,
+            break_duration=1800,
+            break_window=(12 * H, 13 * H),
+            max_trips=2,
+        ),
     )
     return RoutingProblem(
-        stops=tuple(stops), vehicles=vehicles, duration=dur, distance=dist,
-        depot_window=(5 * H, 20 * H), reload_time=900, arc_cost="duration",
+        stops=tuple(stops),
+        vehicles=vehicles,
+        duration=dur,
+        distance=dist,
+        depot_window=(5 * H, 20 * H),
+        reload_time=900,
+        arc_cost="duration",
     )
 
 
@@ -151,8 +195,10 @@ def test_bad_input_names_the_stop_and_field(stops, match):
 def test_params_operator_names_with_or_without_prefix():
     dur = np.array([[0, 5], [5, 0]], dtype=np.int64)
     p = RoutingProblem(
-        stops=(RoutingStop("A", 1, 1, 0, ((0, 100),)),), vehicles=(RoutingVehicle("V", 10, 0, 100),),
-        duration=dur, distance=dur,
+        stops=(RoutingStop("A", 1, 1, 0, ((0, 100),)),),
+        vehicles=(RoutingVehicle("V", 10, 0, 100),),
+        duration=dur,
+        distance=dur,
     )
     params = RoutingParams(time_limit_s=0.5, operators={"cross_exchange": True, "use_or_opt": False})
     sol = solve_routing(p, params)

@@ -86,7 +86,9 @@ def test_bad_vehicle_values_name_row_and_field_and_store_nothing(demo_db: sa.Eng
 
 
 def test_vehicle_edit_bumps_the_version_and_is_audited(demo_db: sa.Engine) -> None:
-    rows = _vehicle_rows(demo_db)
+    import pandas as pd
+
+    rows = pd.DataFrame(_vehicle_rows(demo_db)).to_dict("records")  # numpy ints and bools, as the editor
     version = _version(demo_db)
     rows[0]["tote_capacity"] = 33
     rows[0]["shift_start"] = "07:15"
@@ -162,13 +164,91 @@ def test_pharmacist_shift_can_be_added(demo_db: sa.Engine) -> None:
     from ltc_scheduler.ui.data import constraint_tables
 
     shifts = constraint_tables(demo_db, weekday=1, tz="America/Chicago").shifts
-    shifts.append({"id": None, "name": "Pharmacist 3", "start": "12:00", "end": "20:00", "active": True})
+    import pandas as pd
+
+    shifts.append({"id": None, "name": "Pharmacist 3", "start": "12:00", "end": "20:00", "active": None})
+    rows = pd.DataFrame(shifts).to_dict("records")  # what st.data_editor gives back: NaN id, numpy types
     with session_scope(demo_db) as s:
-        admin.update_pharmacist_shifts(s, rows=shifts, who="manager", minutes_per_card=0.05)
+        admin.update_pharmacist_shifts(s, rows=rows, who="manager", minutes_per_card=0.05)
     with session_scope(demo_db) as s:
-        names = [p.name for p in s.exec(select(m.PharmacistShift))]
-        assert "Pharmacist 3" in names
+        added = s.exec(select(m.PharmacistShift).where(m.PharmacistShift.name == "Pharmacist 3")).one()
+        assert (added.start_min, added.end_min, added.active) == (720, 1200, True)
         assert repo.current_constraint_set(s).minutes_per_card == 0.05
+
+
+# --------------------------------------------------------------------------- KPIs, alerts, comparison
+
+
+def _sample():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_exports import sample_plan, sample_problem
+
+    return sample_plan(), sample_problem()
+
+
+def test_plan_kpis_of_the_hand_built_plan() -> None:
+    from ltc_scheduler.ui.kpis import plan_kpis
+
+    plan, _ = _sample()
+    k = plan_kpis(plan)
+    assert (k.orders, k.batches, k.routes, k.vehicles, k.stops) == (16, 16, 2, 2, 14)
+    assert (k.late_stops, k.unserved) == (1, 1)
+    assert k.on_time_pct == pytest.approx(100 * 13 / 14)
+    assert k.driving_km == pytest.approx(84.4) and k.driving_h == pytest.approx(12000 / 3600)
+    assert (k.packaging_start, k.packaging_end, k.makespan_min) == (360, 6 * 60 + 65 + 8, 73)
+    assert k.gap == pytest.approx(0.1) and k.solve_s == pytest.approx(3.5)
+
+
+def test_alerts_list_unserved_late_and_stat_at_risk() -> None:
+    from dataclasses import replace
+
+    from ltc_scheduler.ui.kpis import plan_alerts
+
+    plan, problem = _sample()
+    tight = replace(plan.batch("B0101"), deadline_min=6 * 60 + 30)  # ready 06:18: 12 min to spare
+    plan = replace(plan, batches=tuple(tight if b.key == "B0101" else b for b in plan.batches))
+    alerts = plan_alerts(plan, problem)
+    assert [(a.category, a.level) for a in alerts] == [
+        ("unserved", "error"),
+        ("late", "warning"),
+        ("stat", "warning"),
+    ]
+    assert alerts[0].title == "Facility 99" and alerts[0].detail.startswith("no vehicle can reach it")
+    assert alerts[1].title == "Maple Grove Care 2 (STAT): route 1 stop 3, 5 min late"
+    assert alerts[1].detail == "window closes at 12:00"
+    assert alerts[2].title == "Maple Grove Care 2: STAT batch B0101 has only 12 min to spare"
+    late = replace(tight, verify_end_min=6 * 60 + 45)
+    plan = replace(plan, batches=tuple(late if b.key == "B0101" else b for b in plan.batches))
+    assert (
+        plan_alerts(plan, problem)[2].title
+        == "STAT batch B0101 for Maple Grove Care 2 is ready after its deadline"
+    )
+
+
+def test_compare_finds_changed_routes_and_moved_stops() -> None:
+    from dataclasses import replace
+
+    from ltc_scheduler.ui.compare import routes_changed, stops_moved
+
+    a, problem = _sample()
+    r1 = a.routes[0]
+    swapped = (
+        replace(r1.stops[1], seq=1, arrival_min=r1.stops[1].arrival_min - 30),
+        replace(r1.stops[0], seq=2),
+        r1.stops[2],
+    )
+    b = replace(a, routes=(replace(r1, stops=swapped), replace(a.routes[1], stops=a.routes[1].stops[:-1])))
+    changed = routes_changed(a, b, problem)
+    assert list(changed["Change"]) == ["same stops, new order", "0 stop(s) added, 1 removed"]
+    moved = stops_moved(a, b, problem).set_index("Facility")["Change"].to_dict()
+    assert moved == {
+        "Maple Grove Care 0": "stop 1 -> 2",
+        "Maple Grove Care 1": "stop 2 -> 1, ETA -30 min",
+        "Maple Grove Care 13": "no longer in the plan",
+    }
+    assert stops_moved(a, a, problem).empty
 
 
 # --------------------------------------------------------------------------- pages (AppTest)
@@ -252,6 +332,10 @@ def test_packaging_lists_every_batch(app_db: sa.Engine) -> None:
     assert set(table["Batch"]) == {b.key for b in day.plan.batches}
     assert len(at.get("plotly_chart")) == 1
     assert {b.label for b in at.get("download_button")} == {"Packing list (CSV)", "Packing list (PDF)"}
+    assert _metric(at, "Batches") == str(len(day.plan.batches))
+    first = day.plan.batches[0].key
+    at.selectbox(key="packing_batch").set_value(first).run()
+    assert not at.exception and at.selectbox(key="packing_batch").value == first
 
 
 def test_routes_table_and_one_routes_stops(app_db: sa.Engine) -> None:
@@ -301,7 +385,11 @@ def test_saving_a_bad_constraint_shows_an_error_and_stores_nothing(app_db: sa.En
     at.number_input(key="set_time_limit_s").set_value(0.0)
     next(b for b in at.get("form_submit_button") if b.label == "Save settings").click().run()
     assert not at.exception
-    assert any("time_limit_s" in e.value and "Nothing was saved" in e.value for e in at.error)
+    assert any(
+        "**Solver time limit (s)** (`time_limit_s`): must be a number at least 1" in e.value
+        and "Nothing was saved" in e.value
+        for e in at.error
+    )
     assert _version(app_db) == version
     at.number_input(key="set_time_limit_s").set_value(3.0)
     next(b for b in at.get("form_submit_button") if b.label == "Save settings").click().run()
@@ -338,3 +426,23 @@ def test_compare_shows_two_runs_side_by_side(app_db: sa.Engine) -> None:
     b = load_day_plan(app_db, date=DEMO_DATE, plan_run_id=runs[0].id)
     assert kpis.loc["Unserved stops", "A"] == str(len(a.plan.unserved))
     assert kpis.loc["Unserved stops", "B"] == str(len(b.plan.unserved))
+
+
+def test_admin_edits_on_every_database(engine: sa.Engine, tiny: dict[str, int]) -> None:
+    """The same validate -> write -> audit -> new version cycle on SQLite and (in CI) PostgreSQL."""
+    from ltc_scheduler.ui.data import constraint_tables
+
+    tables = constraint_tables(engine, weekday=1, tz="America/Chicago")
+    assert [v["name"] for v in tables.vehicles] == ["Van 1", "Van 2"]
+    rows = [dict(v) for v in tables.vehicles]
+    rows[1]["max_trips"] = 0
+    with pytest.raises(BadInput, match="Vehicles row 2, max_trips"), session_scope(engine) as s:
+        admin.update_vehicles(s, rows=rows, who="pg")
+    assert _version(engine) == tables.version
+    rows[1]["max_trips"] = 3
+    with session_scope(engine) as s:
+        admin.update_vehicles(s, rows=rows, who="pg")
+    with session_scope(engine) as s:
+        assert s.get(m.Vehicle, tiny["v2"]).max_trips == 3
+        assert repo.current_constraint_set(s).version == tables.version + 1
+    assert [e.what for e in _audit(engine)] == ["constraints.vehicles"]

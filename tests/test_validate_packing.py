@@ -110,10 +110,11 @@ def test_duration_and_verification_order(solved):
 
 def test_verification_capacity(solved):
     p, bs = solved
-    a, b = bs[0], bs[1]
-    # put b's check exactly on top of a's: two checks at once with one pharmacist
+    a = next(x for x in bs if x.facility_id == 1)
+    b = next(x for x in bs if x.facility_id == 2)
+    # put b's check on top of a's: two checks (two facilities) at once with one pharmacist
     vd = b.verify_end_min - b.verify_start_min
-    late = max(a.verify_start_min, b.end_min)
+    late = max(a.verify_start_min, a.end_min, b.end_min)
     va = a.verify_end_min - a.verify_start_min
     moved = swap(
         swap(bs, a.key, verify_start_min=late, verify_end_min=late + va),
@@ -127,3 +128,27 @@ def test_verification_capacity(solved):
 def test_unscheduled(solved):
     p, bs = solved
     assert "unscheduled" in rules(p, swap(bs, bs[0].key, line_id=None))
+
+
+def test_checks_of_one_facility_with_the_same_interval_are_one_session(solved):
+    """Batches of one facility verified in the same interval are one check: its minutes must cover
+    all their cards."""
+    p, bs = solved
+    a, b = (x for x in bs if x.facility_id == 1)
+    late = max(x.verify_end_min for x in bs)  # after every other check: one pharmacist is free
+    one = problem_minutes = p.verification.verify_minutes(a.cards + b.cards)
+    ok = swap(
+        swap(bs, a.key, verify_start_min=late, verify_end_min=late + one),
+        b.key,
+        verify_start_min=late,
+        verify_end_min=late + one,
+    )
+    assert "verify_capacity" not in rules(p, ok) and "duration" not in rules(p, ok)
+    short = problem_minutes - 1
+    bad = swap(
+        swap(bs, a.key, verify_start_min=late, verify_end_min=late + short),
+        b.key,
+        verify_start_min=late,
+        verify_end_min=late + short,
+    )
+    assert "duration" in rules(p, bad)

@@ -37,14 +37,14 @@ def test_gantt_puts_each_batch_on_its_line_and_on_verification() -> None:
     assert len(packing) == len(plan.batches) == len(verification)
     assert sum(1 for b in packing if b[1] == "Unit-dose line") == 2
     assert sum(1 for b in packing if b[1] == "Blister line A") == 14
-    stat = [b for b in packing if b[0] == "Stat"]
-    assert stat == [("Stat", "Unit-dose line", dt.datetime(2026, 11, 26, 6, 10), 4.0)]
+    stat = [b for b in packing if b[0] == "STAT"]
+    assert stat == [("STAT", "Unit-dose line", dt.datetime(2026, 11, 26, 6, 10), 4.0)]
 
 
 def test_gantt_colours_by_class_and_hatches_cold_and_controlled() -> None:
     plan, problem = sample_plan(), sample_problem()
     fig = gantt(plan, problem)
-    stat = next(t for t in fig.data if t.name == "Stat")
+    stat = next(t for t in fig.data if t.name == "STAT")
     assert stat.marker.color == CLASS_COLORS["stat"]
     assert set(stat.marker.pattern.shape) == {"/"}  # the STAT insulin batch is cold
     refill = next(t for t in fig.data if t.name == "Refill")
@@ -124,3 +124,11 @@ def test_timeline_has_lines_verification_and_routes_with_late_stops_marked() -> 
     markers = [t for t in fig.data if t.type == "scatter"]
     assert list(markers[0].marker.color) == ["white", "white", "#dc2626"]  # stop 3 is 5 min late
     assert list(markers[0].marker.symbol) == ["circle", "circle", "star"]  # ... and STAT
+
+
+def test_timeline_marks_now_only_when_it_is_inside_the_day() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    fig = timeline(plan, problem, now_min=9 * 60 + 30)
+    assert [a.text for a in fig.layout.annotations] == ["now 09:30"]
+    assert fig.layout.shapes[0].x0 == dt.datetime(2026, 11, 26, 9, 30)
+    assert timeline(plan, problem, now_min=-600).layout.shapes == ()

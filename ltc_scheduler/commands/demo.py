@@ -99,3 +99,7 @@ def register(app: typer.Typer) -> None:
             f"pharmacists {summary['pharmacists']} (load {summary['verification_utilisation']:.0%}), "
             f"vehicles {summary['vehicles']}"
         )
+        typer.echo(
+            f"  estimated batches {summary['batches_estimate']}, totes {summary['totes_estimate']} "
+            f"(the fleet carries {summary['fleet_tote_capacity']} in two trips)"
+        )

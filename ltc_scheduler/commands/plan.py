@@ -93,7 +93,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(s, default=str))
             return
         typer.echo(
-            f"{s['date']}: plan run {s['plan_run_id']} - {s['orders']} order lines in {s['batches']} batches on "
+            f"{s['date']}: plan run {s['plan_run_id']} - {s['orders']} order lines in {s['batches']} "
+            f"batches on "
             f"{s['lines_used']} lines (packaging {s['packaging_makespan_min']} min); {s['routes']} routes, "
             f"{s['stops']} stops, {s['driving_km']} km, {s['driving_hours']} h driving; "
             f"{len(s['unserved'])} unserved, {len(s['late'])} late; valid: {s['valid']}"

@@ -117,7 +117,10 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _flag(value: Any) -> bool:
+def _flag(value: Any, default: bool = False) -> bool:
+    """A checkbox value (bool, numpy bool, "yes"/"true"/"1"); empty (None/NaN) -> ``default``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return default
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "y", "x")
     return bool(value) and not (isinstance(value, float) and math.isnan(value))
@@ -388,7 +391,7 @@ def update_pharmacist_shifts(
             "name": check.text(i, "name", r.get("name")),
             "start_min": check.clock(i, "start", r.get("start")),
             "end_min": check.clock(i, "end", r.get("end")),
-            "active": _flag(r.get("active", True)),
+            "active": _flag(r.get("active"), default=True),
         }
         s, e = values["start_min"], values["end_min"]
         if s is not None and e is not None and e <= s:

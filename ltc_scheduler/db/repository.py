@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -236,10 +237,12 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    if isinstance(value, str | bool | int | float) or value is None:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # JSON has no inf/NaN (PostgreSQL refuses them)
+    if isinstance(value, str | bool | int) or value is None:
         return value
     if hasattr(value, "item"):  # numpy scalar
-        return value.item()
+        return _jsonable(value.item())
     return str(value)
 
 
@@ -256,13 +259,23 @@ def save_plan(
 ) -> int:
     """Insert a completed PlanRun with its batches, routes, stops and unassigned rows.
 
-    When ``publish``, the previously published run of the same date is un-published. The order
-    lines in the plan's batches get status ``planned``. Returns the new plan_run id.
+    When ``publish``, the previously published run of the same date is un-published and order
+    statuses follow the new plan: lines of batches placed on a packaging line and not left
+    unserved become ``planned`` (from ``open``); lines the previous published plan had placed but
+    this one does not go back to ``open``. A draft (``publish=False``) changes no order status.
+    Returns the new plan_run id.
     """
     cs_version = plan.settings_version
     if session.exec(select(ConstraintSet.id).where(ConstraintSet.version == cs_version)).first() is None:
         cs_version = None  # the plan came from settings never stored (tests, ad-hoc runs)
+    previous_published: list[int] = []
     if publish:
+        previous_published = [
+            int(i)
+            for i in session.exec(
+                select(PlanRun.id).where(PlanRun.date == plan.date, col(PlanRun.published).is_(True))
+            )
+        ]
         session.execute(
             sa.update(PlanRun)
             .where(col(PlanRun.date) == plan.date, col(PlanRun.published).is_(True))
@@ -276,11 +289,13 @@ def save_plan(
         settings=_jsonable(dataclasses.asdict(problem.settings)),
         stats=_jsonable(stats),
         kpis=_jsonable(dict(plan.kpis)),
-        plan_extra={
-            "settings_version": plan.settings_version,
-            "stats": [dataclasses.asdict(s) for s in plan.stats],
-            "late": [dataclasses.asdict(x) for x in plan.late],
-        },
+        plan_extra=_jsonable(
+            {
+                "settings_version": plan.settings_version,
+                "stats": [dataclasses.asdict(s) for s in plan.stats],
+                "late": [dataclasses.asdict(x) for x in plan.late],
+            }
+        ),
         snapshot=_jsonable(dict(problem.snapshot)),
         valid=valid,
         violations=[dataclasses.asdict(v) for v in violations],
@@ -370,17 +385,50 @@ def save_plan(
                 for i, u in enumerate(plan.unserved)
             ],
         )
-    line_ids = sorted({i for b in plan.batches for i in b.order_line_ids})
-    for chunk_start in range(0, len(line_ids), 5000):
-        chunk = line_ids[chunk_start : chunk_start + 5000]
-        session.execute(
-            sa.update(OrderLine)
-            .where(col(OrderLine.id).in_(chunk), col(OrderLine.status) == OrderStatus.OPEN.value)
-            .values(status=OrderStatus.PLANNED, updated_at=dt.datetime.now(dt.UTC))
-            .execution_options(synchronize_session=False)
-        )
+    if publish:
+        _sync_order_statuses(session, run_id=run_id, previous=previous_published)
     session.flush()
     return run_id
+
+
+def placed_order_line_ids(session: Session, *, plan_run_id: int) -> set[int]:
+    """Order lines of the run's batches that are on a packaging line and not left unserved."""
+    unserved: set[str] = set()
+    for keys in session.exec(
+        select(PlanUnassigned.batch_keys).where(PlanUnassigned.plan_run_id == plan_run_id)
+    ):
+        unserved.update(keys or [])
+    ids: set[int] = set()
+    for key, line_id, line_ids in session.exec(
+        select(PlanBatch.key, PlanBatch.line_id, PlanBatch.order_line_ids).where(
+            PlanBatch.plan_run_id == plan_run_id
+        )
+    ):
+        if line_id is not None and key not in unserved:
+            ids.update(int(i) for i in line_ids or [])
+    return ids
+
+
+def _set_status(session: Session, ids: set[int], *, old: OrderStatus, new: OrderStatus) -> None:
+    ordered = sorted(ids)
+    now = dt.datetime.now(dt.UTC)
+    for start in range(0, len(ordered), 5000):
+        session.execute(
+            sa.update(OrderLine)
+            .where(col(OrderLine.id).in_(ordered[start : start + 5000]), col(OrderLine.status) == old.value)
+            .values(status=new, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _sync_order_statuses(session: Session, *, run_id: int, previous: list[int]) -> None:
+    placed = placed_order_line_ids(session, plan_run_id=run_id)
+    before: set[int] = set()
+    for old_id in previous:
+        if old_id != run_id:
+            before |= placed_order_line_ids(session, plan_run_id=old_id)
+    _set_status(session, before - placed, old=OrderStatus.PLANNED, new=OrderStatus.OPEN)
+    _set_status(session, placed, old=OrderStatus.OPEN, new=OrderStatus.PLANNED)
 
 
 def record_failed_run(session: Session, *, date: dt.date, started_by: str, error: str) -> int:
@@ -420,7 +468,8 @@ def list_plan_runs(session: Session, *, date: dt.date | None = None) -> list[Pla
 
 
 def publish_plan_run(session: Session, *, plan_run_id: int) -> PlanRun:
-    """Make this run the published plan of its date (un-publishes the others of that date)."""
+    """Make this run the published plan of its date (un-publishes the others of that date; order
+    statuses follow it as in :func:`save_plan`)."""
     run = session.get(PlanRun, plan_run_id)
     if run is None:
         from ltc_scheduler.errors import BadInput
@@ -432,11 +481,20 @@ def publish_plan_run(session: Session, *, plan_run_id: int) -> PlanRun:
         raise BadInput(
             f"plan run {plan_run_id} has status {run.status}; only completed runs can be published"
         )
+    previous = [
+        int(i)
+        for i in session.exec(
+            select(PlanRun.id).where(
+                PlanRun.date == run.date, col(PlanRun.published).is_(True), col(PlanRun.id) != run.id
+            )
+        )
+    ]
     session.execute(
         sa.update(PlanRun)
         .where(col(PlanRun.date) == run.date, col(PlanRun.id) != run.id)
         .values(published=False)
     )
+    _sync_order_statuses(session, run_id=run.id, previous=previous)
     run.published = True
     session.add(run)
     session.flush()

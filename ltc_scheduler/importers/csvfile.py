@@ -238,9 +238,14 @@ def _zone(tz: str) -> ZoneInfo:
 def parse_datetime(v: Any, *, tz: str, end_of_day: bool = False) -> dt.datetime:
     """``YYYY-MM-DD HH:MM[:SS][+offset]`` (local pharmacy time without an offset) -> UTC-aware.
 
-    A bare date means 00:00 (or 23:59 with ``end_of_day``).
+    A bare date means 00:00 (or 23:59 with ``end_of_day``). Results are cached: exports repeat the
+    same timestamps on many lines.
     """
-    s = str(v).strip()
+    return _parse_datetime_cached(str(v).strip(), tz, end_of_day)
+
+
+@lru_cache(maxsize=65536)
+def _parse_datetime_cached(s: str, tz: str, end_of_day: bool) -> dt.datetime:
     value: dt.datetime | None = None
     if len(s) > 10:
         try:
@@ -255,6 +260,8 @@ def parse_datetime(v: Any, *, tz: str, end_of_day: bool = False) -> dt.datetime:
         if len(s) != 10:
             raise ValueError(f"{s!r} has no valid time of day (expected YYYY-MM-DD HH:MM)")
         value = dt.datetime.combine(d, dt.time(23, 59) if end_of_day else dt.time(0))
+    if not 1900 <= value.year <= 2999:
+        raise ValueError(f"{s!r} is out of range (years 1900-2999)")
     if value.tzinfo is None:
         value = value.replace(tzinfo=_zone(tz))
     return value.astimezone(dt.UTC)

@@ -24,6 +24,7 @@ status           no        open (default for new lines), planned, packed, delive
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -66,6 +67,54 @@ _CLASS_SYNONYMS = {
 }
 
 CHUNK = 5000
+
+
+def _sqlite_value(value: Any, _cache: dict[dt.datetime, str] = {}) -> Any:  # noqa: B006 - a memo
+    """What SQLAlchemy's SQLite dialect would store: naive UTC text for datetimes, enum values."""
+    if isinstance(value, dt.datetime):
+        text = _cache.get(value)
+        if text is None:
+            if len(_cache) > 100_000:
+                _cache.clear()
+            utc = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
+            text = _cache[value] = utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return text
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def bulk_write(
+    session: Session, table: sa.Table, rows: list[dict[str, Any]], *, key: str | None = None
+) -> None:
+    """INSERT (or, with ``key``, UPDATE ... WHERE key = ?) ``rows`` in one executemany.
+
+    On SQLite the values are converted here and sent through the driver directly, which skips
+    SQLAlchemy's per-row parameter processing (about half the write time of a 100k-row import); other
+    databases use a Core statement. All rows must have the same keys.
+    """
+    if not rows:
+        return
+    cols = [c for c in rows[0] if c != key]
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        if key is None:
+            sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+            params = [tuple(_sqlite_value(r[c]) for c in cols) for r in rows]
+        else:
+            sql = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in cols)} WHERE {key} = ?"
+            params = [tuple(_sqlite_value(r[c]) for c in [*cols, key]) for r in rows]
+        conn.exec_driver_sql(sql, params)
+        return
+    if key is None:
+        session.execute(table.insert(), rows)
+        return
+    stmt = (
+        table.update()
+        .where(table.c[key] == sa.bindparam(f"b_{key}"))
+        .values({c: sa.bindparam(f"b_{c}") for c in cols})
+    )
+    session.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
 
 
 class OrderRow(BaseModel):
@@ -333,25 +382,15 @@ def import_orders(
             if has_status and r.status is not None:
                 values["status"] = r.status
             updates.append(values)
-    # Core executemany (not ORM objects): the fast path for 100k rows
+    # bulk executemany, never ORM objects one by one: the fast path for 100k rows
     table = m.OrderLine.__table__
     for chunk in chunks(inserts, 10_000):
-        session.execute(table.insert(), chunk)
+        bulk_write(session, table, chunk)
     if updates:
         # rows with and without "status" go in separate executemany batches
-        with_status = [u for u in updates if "status" in u]
-        without = [u for u in updates if "status" not in u]
-        for part in (with_status, without):
-            if not part:
-                continue
-            cols = [c for c in part[0] if c != "id"]
-            stmt = (
-                table.update()
-                .where(table.c.id == sa.bindparam("b_id"))
-                .values({c: sa.bindparam(f"b_{c}") for c in cols})
-            )
+        for part in ([u for u in updates if "status" in u], [u for u in updates if "status" not in u]):
             for chunk in chunks(part, 10_000):
-                session.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in chunk])
+                bulk_write(session, table, chunk, key="id")
     session.flush()
     result = {
         "rows": len(prepared),

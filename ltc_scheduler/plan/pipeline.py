@@ -16,9 +16,10 @@ Coupling packaging and routing (a loop, not a joint model)
    (unserved stops, late minutes, routing objective) is kept, and the first pass is reported next
    to it (``PlanResult.single_pass`` vs ``PlanResult.final``).
 
-Time budget: ``settings.time_limit_s`` for the whole call; the first packaging solve gets
-``packing_time_limit_s`` (default 25 %), the first routing solve ``routing_time_limit_s``
-(default 45 %), later rounds share what is left.
+Time budget: ``settings.time_limit_s`` for the whole call. Each packaging solve gets
+``packing_time_limit_s`` (default 15 %), each routing solve ``routing_time_limit_s`` (default
+33 %); a coupling round runs only if the time left still allows a full round, so it is compared
+with the first pass on equal terms (with the defaults: the first pass and one round).
 
 Re-planning (``problem.now_min`` and ``previous`` given)
 -------------------------------------------------------
@@ -108,6 +109,12 @@ def travel_for(problem: PlanningProblem) -> TravelMatrix:
     return provider_from_settings().matrix(day_points(problem))
 
 
+#: shares of ``settings.time_limit_s`` for one packaging and one routing solve; the first pass
+#: and each coupling round get the same, so a round is compared with the first pass fairly
+PACK_SHARE = 0.15
+ROUTE_SHARE = 0.33
+
+
 def _travel_minutes(problem: PlanningProblem, travel: TravelMatrix) -> dict[int, int]:
     return {f.id: travel.minutes(0, i + 1) for i, f in enumerate(problem.facilities)}
 
@@ -150,8 +157,7 @@ def _tighten(
       that held the trip back must be ready ``late`` minutes earlier;
     * an unserved stop released after the last moment a direct trip could still make its
       deadline / last window: its late batches must be ready by that moment (minus the loading
-      margin); an unserved stop released in time (fleet busy): by its first window's start minus
-      the drive, so the fleet has more room.
+      margin). Stops left out although released in time are the fleet's doing, not packaging's.
     """
     from ltc_scheduler.plan.delivery import stop_batches
 
@@ -189,14 +195,10 @@ def _tighten(
         latest_release = (last_ok - drive) // 60 - LOAD_MARGIN_MIN if last_ok is not None else None
         bs = carried.get(u.key, ())
         rel = max((b.ready_min or 0 for b in bs), default=0)
-        if latest_release is not None and rel > latest_release:
-            target = latest_release
-        elif st.windows:
-            target = (st.windows[0][0] - drive) // 60 - LOAD_MARGIN_MIN
-        else:
-            target = rel - 30
+        if latest_release is None or rel <= latest_release:
+            continue  # released in time: the fleet, not packaging, left it out
         for b in bs:
-            lower(b, target)
+            lower(b, latest_release)
     return new
 
 
@@ -351,8 +353,8 @@ def plan_day(
         return rp, sol, routes, unserved, late, all_batches
 
     # ------------------------------------------------------------ pass 1
-    pack_limit = s.packing_time_limit_s or 0.25 * budget
-    route_limit = s.routing_time_limit_s or 0.45 * budget
+    pack_limit = s.packing_time_limit_s or PACK_SHARE * budget
+    route_limit = s.routing_time_limit_s or ROUTE_SHARE * budget
     t = time.perf_counter()
     tick("packing", 0.1)
     packing = pack(movable, pack_limit, hint_lines)
@@ -369,7 +371,7 @@ def plan_day(
     iterations = 1
     t = time.perf_counter()
     deadlines = {b.key: b.deadline_min for b in movable}
-    while coupling and iterations <= s.coupling_iterations and left() > 2.0:
+    while coupling and iterations <= s.coupling_iterations and left() >= 0.9 * (pack_limit + route_limit):
         by_key = {b.key: b for b in best[7]}
         tighter = _tighten(best[2], best[3], by_key, frozen_keys | departed_keys)
         if not tighter:
@@ -379,8 +381,8 @@ def plan_day(
         tick(f"coupling round {iterations}", min(0.9, 0.35 + 0.15 * iterations))
         movable = [replace(b, deadline_min=deadlines.get(b.key, b.deadline_min)) for b in movable]
         hints = {b.key: b.line_id for b in best[1].batches if b.line_id is not None}
-        p2 = pack(movable, 0.35 * left(), hints)
-        rp2, sol2, routes2, unserved2, late2, all2 = deliver(p2, max(0.5, left() - 1.0))
+        p2 = pack(movable, min(pack_limit, 0.3 * left()), hints)
+        rp2, sol2, routes2, unserved2, late2, all2 = deliver(p2, max(0.5, min(route_limit, left() - 0.5)))
         sc2 = _score(sol2, unserved2, late2, p2)
         if sc2.key() < best[0].key():
             best = (sc2, p2, rp2, sol2, routes2, unserved2, late2, all2)

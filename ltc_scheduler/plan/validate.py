@@ -73,7 +73,8 @@ def validate_coupling(plan: Plan) -> list[Violation]:
                     Violation(
                         "stop_totes",
                         subject,
-                        f"stop says {stop.totes} totes ({stop.cold_totes} cold, {stop.controlled_totes} controlled), "
+                        f"stop says {stop.totes} totes ({stop.cold_totes} cold, "
+                        f"{stop.controlled_totes} controlled), "
                         f"its batches have {totes} ({cold} cold, {controlled} controlled)",
                     )
                 )

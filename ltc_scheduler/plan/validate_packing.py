@@ -19,15 +19,16 @@ It recomputes everything from the :class:`PlanningProblem` and never calls a sol
 ``line_kind``          a batch is on a line that cannot make its packaging kind (or no such line)
 ``duration``           packaging or verification shorter than the line rate / minutes per card
                        need (minutes round up per run, not per batch: packaging per run of one
-                       facility and kind packed back to back on a line, verification per run of
-                       one facility's batches checked back to back)
+                       facility and kind packed back to back on a line, verification per session)
 ``line_hours``         packaging outside the line's availability windows
 ``downtime``           packaging overlaps the line's planned downtime
 ``line_overlap``       two batches overlap on a line, or the gap between them is shorter than
                        the changeover (kind switch / facility switch) the line needs
 ``verify_order``       verification starts before packaging ends
 ``received``           packaging starts before one of the batch's order lines was received
-``verify_capacity``    more batches are being verified at some minute than pharmacists on shift
+``verify_capacity``    more verification sessions at some minute than pharmacists on shift (a
+                       session = the batches of one facility with the same verification start
+                       and end: one pharmacist checks them together)
 =====================  ======================================================================
 """
 
@@ -101,15 +102,20 @@ def _pack_durations(line: PackagingLine, seq: list[Batch]) -> list[Violation]:
     return out
 
 
-def _verify_durations(problem: PlanningProblem, batches: list[Batch]) -> list[Violation]:
-    """Verification long enough for the cards, per run of one facility's batches checked back to back."""
+def verification_sessions(batches: Sequence[Batch]) -> list[list[Batch]]:
+    """Batches checked together: one facility, the same verification start and end."""
+    groups: dict[tuple[int, int, int], list[Batch]] = defaultdict(list)
+    for b in batches:
+        groups[(b.facility_id, b.verify_start_min, b.verify_end_min)].append(b)  # type: ignore[index]
+    return [sorted(g, key=lambda b: b.key) for _, g in sorted(groups.items())]
+
+
+def _verify_durations(problem: PlanningProblem, sessions: list[list[Batch]]) -> list[Violation]:
+    """Each session long enough for its cards (minutes per card, rounded up per session)."""
     out: list[Violation] = []
-    seq = sorted(batches, key=lambda b: (b.facility_id, b.verify_start_min, b.verify_end_min, b.key))
-    for run in _chains(
-        seq, lambda b: b.facility_id, lambda b: b.verify_start_min, lambda b: b.verify_end_min
-    ):
+    for run in sessions:
         cards = sum(b.cards for b in run)
-        checked = run[-1].verify_end_min - run[0].verify_start_min  # type: ignore[operator]
+        checked = run[0].verify_end_min - run[0].verify_start_min  # type: ignore[operator]
         need = problem.verification.verify_minutes(cards)
         if checked < need:
             out.append(
@@ -284,11 +290,13 @@ def validate_packing(
                 )
 
     # ------------------------------------------------------------ verification capacity
-    out.extend(_verify_durations(problem, verify))
+    sessions = verification_sessions(verify)
+    out.extend(_verify_durations(problem, sessions))
     events: dict[int, int] = defaultdict(int)
-    for b in verify:
-        events[b.verify_start_min] += 1  # type: ignore[index]
-        events[b.verify_end_min] -= 1  # type: ignore[index]
+    for run in sessions:  # one pharmacist per session
+        if run[0].verify_end_min > run[0].verify_start_min:  # type: ignore[operator]
+            events[run[0].verify_start_min] += 1  # type: ignore[index]
+            events[run[0].verify_end_min] -= 1  # type: ignore[index]
     for sh in problem.verification.shifts:
         events.setdefault(sh.start, 0)
         events.setdefault(sh.end, 0)
@@ -305,7 +313,7 @@ def validate_packing(
                 Violation(
                     "verify_capacity",
                     fmt_min(t),
-                    f"{load} batches being verified at {fmt_min(t)} with {cap} pharmacist(s) on shift",
+                    f"{load} verification sessions at {fmt_min(t)} with {cap} pharmacist(s) on shift",
                 )
             )
     return out

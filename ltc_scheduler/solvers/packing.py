@@ -4,9 +4,10 @@ Model (times in integer minutes from local midnight):
 
 * **jobs** — what a line packs in one go. ``exact`` mode (at most
   ``PackingParams.exact_max_batches`` batches): one job per batch. ``aggregated`` mode (busier
-  days): the batches of one facility, packaging kind and arrival wave (:data:`WAVE_MIN`), packed
-  back to back (urgent ones first), up to ``max_job_cards`` cards. Between batches of one job no changeover is needed
-  (same facility, same kind); minutes are rounded up on the job's card count, not per batch.
+  days): the batches of one facility, packaging kind and arrival wave (urgent ones apart or
+  first, see :data:`STRUCTURES`), packed back to back, up to ``max_job_cards`` cards. Between
+  batches of one job no changeover is needed (same facility, same kind); minutes are rounded up
+  on the job's card count, not per batch.
 * **verification sessions** — what one pharmacist checks in one go, after every job of the
   session is packed: one per job in ``exact`` mode, one per facility and arrival wave in
   ``aggregated`` mode (the delivery takes the facility's batches together anyway). A session is a
@@ -52,9 +53,18 @@ from ltc_scheduler.problem.model import PackagingLine, PlanningProblem, Verifica
 __all__ = ["PackingParams", "PackingResult", "solve_packing", "changeover_minutes", "line_free_segments"]
 
 
-#: aggregated mode: batches whose order lines arrive within the same wave of this many minutes
-#: (counted from the first line opening) may share a job and a verification session
-WAVE_MIN = 240
+#: aggregated mode, the job structures tried: (arrival wave in minutes, urgent batches apart,
+#: verification session per kind). Urgent apart: the routine batches of one facility and kind
+#: form one job (they travel together anyway) and urgent ones one job per arrival wave (counted
+#: from the first line opening); otherwise every batch of one facility, kind and wave shares a job.
+#: Verification sessions follow the same split per facility, across kinds or per kind.
+STRUCTURES: tuple[tuple[int, bool, bool], ...] = (
+    (120, True, False),
+    (120, True, True),
+    (240, True, True),
+    (360, True, True),
+    (180, False, False),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +173,17 @@ class _Session:
     verify: int
     deadline: int
     weight: int
+    facility_id: int = 0
 
 
 def _make_jobs(
-    problem: PlanningProblem, batches: Sequence[Batch], params: PackingParams, earliest: int
+    problem: PlanningProblem,
+    batches: Sequence[Batch],
+    params: PackingParams,
+    earliest: int,
+    wave: int = 180,
+    urgent_apart: bool = True,
+    session_per_kind: bool = False,
 ) -> tuple[list[_Job], list[_Session], str]:
     s = problem.settings
     received = {o.id: o.received_min for o in problem.orders}
@@ -182,7 +199,11 @@ def _make_jobs(
         cap = params.max_job_cards or 4 * s.max_batch_cards
         by_key: dict[tuple, list[Batch]] = {}
         for b in batches:  # batches received hours apart (a STAT at 14:00) never share a job
-            by_key.setdefault((b.facility_id, str(b.kind), (release(b) - earliest) // WAVE_MIN), []).append(b)
+            # routine batches of a facility travel together (one stop), so they gain nothing from
+            # arrival waves; urgent ones go in waves
+            urgent = b.stat and urgent_apart
+            wave_no = (release(b) - earliest) // wave if urgent or not urgent_apart else 0
+            by_key.setdefault((b.facility_id, str(b.kind), urgent, wave_no), []).append(b)
         groups = []
         for key in sorted(by_key):
             run: list[Batch] = []
@@ -222,7 +243,14 @@ def _make_jobs(
     by_session: dict[tuple, list[_Job]] = {}
     for j in jobs:
         key: tuple = (
-            (j.idx,) if not aggregate else (j.facility_id, (j.earliest - earliest) // WAVE_MIN)
+            (j.idx,)
+            if not aggregate
+            else (
+                j.facility_id,
+                str(j.kind) if session_per_kind else "",
+                urgent_apart and j.weight > 1,
+                (j.earliest - earliest) // wave if j.weight > 1 or not urgent_apart else 0,
+            )
         )
         by_session.setdefault(key, []).append(j)
     sessions: list[_Session] = []
@@ -237,6 +265,7 @@ def _make_jobs(
                 verify=problem.verification.verify_minutes(sum(b.cards for j in js for b in j.batches)),
                 deadline=min(j.deadline for j in js),
                 weight=max(j.weight for j in js),
+                facility_id=js[0].facility_id,
             )
         )
     return jobs, sessions, ("aggregated" if aggregate else "exact")
@@ -300,8 +329,12 @@ def _greedy(
     usage: np.ndarray,
     preferred: Mapping[int, int] | None = None,
     wave_min: int = 60,
+    affinity: Mapping[int, object] | None = None,
 ) -> _Sched:
     """List schedule: the line that frees up first takes the most urgent job already received.
+
+    With ``affinity`` (line -> packaging kind), a line that makes several kinds takes jobs of its
+    kind first (few kind changeovers) and helps with the others when none of its kind is ready.
 
     "Most urgent" = earliest deadline wave (``wave_min`` minutes), then STAT, then the same kind as
     the line's last job (fewer kind changeovers), then the previous plan's line, then the fewest
@@ -318,11 +351,22 @@ def _greedy(
     left = {s.idx: len(s.jobs) for s in sessions}
     ends: dict[int, int] = {}
     closed: set[tuple[int, int]] = set()  # (job, line): the job no longer fits on that line
+    on_line: dict[int, dict[int, _Job]] = {li: {} for li in free}  # open candidates per line
+    for j in jobs:
+        for li in j.lines:
+            on_line[li][j.idx] = j
+
+    taken: set[tuple[int, int, int]] = set()
 
     def verify_session(sid: int) -> None:
         if sid not in ends:  # every job of the session was left out
             return
-        v = _first_free(cap, usage, ends[sid], sessions[sid].verify)
+        ses = sessions[sid]
+        v = _first_free(cap, usage, ends[sid], ses.verify)
+        # two checks of one facility never share the exact same interval (the plan tells sessions
+        # apart by facility and interval)
+        while v is not None and (ses.facility_id, v, ses.verify) in taken:
+            v = _first_free(cap, usage, v + 1, ses.verify)
         if v is None:
             for jid in sessions[sid].jobs:
                 if jid in sched.line:
@@ -332,20 +376,21 @@ def _greedy(
                         "verification capacity is exhausted today",
                     )
             return
-        usage[v : v + sessions[sid].verify] += 1
+        usage[v : v + ses.verify] += 1
         sched.verify[sid] = v
+        taken.add((ses.facility_id, v, ses.verify))
 
     def drop_job(j: _Job, reason: str) -> None:
         sched.fail(j.idx, reason)
         todo.pop(j.idx, None)
+        for x in j.lines:
+            on_line[x].pop(j.idx, None)
         left[j.session] -= 1
         if left[j.session] == 0:
             verify_session(j.session)
 
     while todo:
-        open_lines = [
-            li for li in free if any(li in j.lines and (j.idx, li) not in closed for j in todo.values())
-        ]
+        open_lines = [li for li in free if on_line[li]]
         if not open_lines:
             for j in list(todo.values()):
                 drop_job(j, "packaging capacity is exhausted today (the lines close)")
@@ -353,7 +398,7 @@ def _greedy(
         li = min(open_lines, key=lambda x: (free[x], x))
         line = problem.lines[li]
         t = free[li]
-        cands = [j for j in todo.values() if li in j.lines and (j.idx, li) not in closed]
+        cands = list(on_line[li].values())
         ready = [j for j in cands if j.earliest <= t]
         if not ready:
             free[li] = min(j.earliest for j in cands)
@@ -364,6 +409,7 @@ def _greedy(
             same = prev is not None and prev.kind == j.kind
             pref = 0 if preferred and preferred.get(j.idx) == li else 1
             return (
+                0 if affinity is None or affinity.get(li, j.kind) == j.kind else 1,
                 j.deadline // wave_min,
                 -j.weight,
                 0 if same else 1,
@@ -385,6 +431,7 @@ def _greedy(
         st = _fit(segs[li], st0, j.pre[li] + j.proc[li])
         if st is None:
             closed.add((j.idx, li))
+            on_line[li].pop(j.idx, None)
             if all((j.idx, x) in closed for x in j.lines):
                 names = ", ".join(problem.lines[i].name for i in j.lines)
                 drop_job(
@@ -395,6 +442,8 @@ def _greedy(
             continue
         end = st + j.pre[li] + j.proc[li]
         del todo[j.idx]
+        for x in j.lines:
+            on_line[x].pop(j.idx, None)
         if prev is None or prev.kind != j.kind:
             runs[li, j.kind] = runs.get((li, j.kind), -1) + 1
         sched.campaign[j.idx] = runs[li, j.kind]
@@ -421,15 +470,43 @@ def _weighted_lateness(sessions: list[_Session], sched: _Sched) -> int:
     )
 
 
+def _kind_affinity(problem: PlanningProblem, jobs: list[_Job], hours: float = 10.0) -> dict[int, object]:
+    """A preferred kind for each line that makes several: dedicated lines first cover their kind's
+    work (``hours`` of it at their rate), then each shared line, fastest first, takes the kind
+    with the most work left."""
+    lines = problem.lines
+    left: dict[object, float] = {}
+    for j in jobs:
+        left[j.kind] = left.get(j.kind, 0.0) + sum(b.cards for b in j.batches)
+    shared = []
+    for li, ln in enumerate(lines):
+        kinds = [k for k in ln.kinds if k in left]
+        if len(kinds) == 1:
+            left[kinds[0]] -= ln.cards_per_hour * hours
+        elif len(kinds) > 1:
+            shared.append(li)
+    out: dict[int, object] = {}
+    for li in sorted(shared, key=lambda i: (-lines[i].cards_per_hour, i)):
+        kinds = sorted((k for k in lines[li].kinds if k in left), key=str)
+        k = max(kinds, key=lambda k: left[k])
+        out[li] = k
+        left[k] -= lines[li].cards_per_hour * hours
+    return out
+
+
 def _best_greedy(
     problem, jobs, sessions, circuit_lines, line_ready, line_last, cap, usage, preferred
 ) -> _Sched:
     """The best of a few greedy variants (deadline waves of 30 min to the whole day)."""
     best: _Sched | None = None
     best_key: tuple[int, int] | None = None
-    for wave in (30, 60, 120, 240, 100_000):
+    affinity = _kind_affinity(problem, jobs)
+    waves = (30, 60, 120, 240, 100_000) if len(jobs) <= 500 else (30, 120, 100_000)
+    for wave, aff in [(w, a) for a in (None, affinity) for w in waves]:
+        if aff is not None and not aff:
+            continue
         s = _greedy(
-            problem, jobs, sessions, circuit_lines, line_ready, line_last, cap, usage, preferred, wave
+            problem, jobs, sessions, circuit_lines, line_ready, line_last, cap, usage, preferred, wave, aff
         )
         key = (len(s.failed), _weighted_lateness(sessions, s))
         if best_key is None or key < best_key:
@@ -518,33 +595,49 @@ def solve_packing(
             0,
             unpacked=tuple(unpacked),
         )
-    jobs, sessions, mode = _make_jobs(problem, batches, params, earliest)
-
-    # changeovers: exact (circuit) on lines with few candidate jobs; elsewhere each job reserves the
-    # facility changeover, and on busy multi-kind lines the kinds run in campaigns
-    cand: dict[int, list[_Job]] = {i: [] for i in range(len(lines))}
-    for j in jobs:
-        for li in j.lines:
-            cand[li].append(j)
-    circuit_lines = {li for li, js in cand.items() if 0 < len(js) <= params.circuit_max_jobs}
-    campaign_lines = {
-        li for li, js in cand.items() if li not in circuit_lines and len({x.kind for x in js}) > 1
-    }
-    for j in jobs:
-        for li in j.lines:
-            j.pre[li] = 0 if li in circuit_lines else lines[li].changeover_facility_min
-
-    _precheck(problem, sessions, jobs, cap, usage, line_ready, earliest)
-    preferred = None
-    if hint_lines:
-        preferred = {
-            j.idx: line_index[hint_lines[j.key]]
-            for j in jobs
-            if hint_lines.get(j.key) in line_index and line_index[hint_lines[j.key]] in j.lines
+    # aggregated days: try a few job structures (urgent batches apart or not, arrival waves of 2-4 h)
+    # and keep the one whose greedy schedule is best; CP-SAT then improves that one
+    variants = STRUCTURES if len(batches) > params.exact_max_batches else STRUCTURES[:1]
+    best_key = None
+    errors: list[PlanningError] = []
+    for wave, urgent_apart, per_kind in variants:
+        v_jobs, v_sessions, v_mode = _make_jobs(
+            problem, batches, params, earliest, wave, urgent_apart, per_kind
+        )
+        v_cand: dict[int, list[_Job]] = {i: [] for i in range(len(lines))}
+        for j in v_jobs:
+            for li in j.lines:
+                v_cand[li].append(j)
+        v_circuit = {li for li, js in v_cand.items() if 0 < len(js) <= params.circuit_max_jobs}
+        v_campaign = {
+            li for li, js in v_cand.items() if li not in v_circuit and len({x.kind for x in js}) > 1
         }
-    greedy = _best_greedy(
-        problem, jobs, sessions, circuit_lines, line_ready, line_last, cap, usage, preferred
-    )
+        for j in v_jobs:
+            for li in j.lines:
+                j.pre[li] = 0 if li in v_circuit else lines[li].changeover_facility_min
+        try:
+            _precheck(problem, v_sessions, v_jobs, cap, usage, line_ready, earliest)
+        except PlanningError as exc:
+            errors.append(exc)
+            continue
+        preferred = None
+        if hint_lines:
+            preferred = {
+                j.idx: line_index[hint_lines[j.key]]
+                for j in v_jobs
+                if hint_lines.get(j.key) in line_index and line_index[hint_lines[j.key]] in j.lines
+            }
+        v_greedy = _best_greedy(
+            problem, v_jobs, v_sessions, v_circuit, line_ready, line_last, cap, usage, preferred
+        )
+        left_out = sum(len(v_jobs[jid].batches) for jid in v_greedy.failed)
+        key = (left_out, _weighted_lateness(v_sessions, v_greedy))
+        if best_key is None or key < best_key:
+            best_key = key
+            jobs, sessions, mode, cand = v_jobs, v_sessions, v_mode, v_cand
+            circuit_lines, campaign_lines, greedy = v_circuit, v_campaign, v_greedy
+    if best_key is None:
+        raise errors[0]
     greedy_lat = _weighted_lateness(sessions, greedy) if not greedy.failed else -1
     ctx = _Ctx(problem, jobs, sessions, frozen, mode, greedy_lat, circuit_lines, unpacked)
     if params.greedy_only and greedy.line:
@@ -615,6 +708,12 @@ def solve_packing(
     v_iv.append(m.new_fixed_size_interval_var(horizon, big_h - horizon + 1, "cap_end"))
     demands.append(cmax)
     m.add_cumulative(v_iv, demands, cmax)
+    same: dict[tuple[int, int], list] = {}
+    for s in sessions:  # checks of one facility never share the exact same interval
+        same.setdefault((s.facility_id, s.verify), []).append(V[s.idx])
+    for vs in same.values():
+        if len(vs) > 1:
+            m.add_all_different(vs)
 
     changeover_lits: list = []
     camp_vars: dict[tuple[int, int, int], cp_model.IntVar] = {}
@@ -769,7 +868,9 @@ def solve_packing(
     # UNKNOWN: time ran out before CP-SAT found a schedule: the greedy one (what it could not place
     # is reported, not silently dropped)
     if greedy.line:
-        return ctx.result(greedy, "GREEDY", wall, None, None)
+        g_obj = _objective_of(jobs, sessions, greedy, lines, circuit_lines, campaign_lines, coefs)
+        bound = solver.best_objective_bound
+        return ctx.result(greedy, "GREEDY", wall, g_obj, bound if bound <= g_obj else None)
     raise PlanningError(f"no packaging schedule found within {params.time_limit_s:.0f} s: {greedy.failure}")
 
 
@@ -880,11 +981,10 @@ class _Ctx:
     unpacked: list[tuple[Batch, str]]
 
     def result(self, sched: _Sched, status: str, wall: float, objective, bound) -> PackingResult:
-        """Batches with their times: packed back to back inside a job, verified back to back inside a
-        session; minutes are rounded up on the running card count (a tiny batch inside a run may
-        take 0 whole minutes; the run takes what its cards need)."""
+        """Batches with their times: packed back to back inside a job (minutes rounded up on the
+        running card count: a tiny batch inside a run may take 0 whole minutes, the run takes what
+        its cards need); the batches of one session share one verification interval."""
         lines = self.problem.lines
-        mpc = self.problem.verification.minutes_per_card
         out: list[Batch] = list(self.frozen)
         unpacked = list(self.unpacked)
         packed: dict[str, tuple[int, int, int]] = {}  # key -> (line id, start, end)
@@ -912,21 +1012,19 @@ class _Ctx:
             if s.idx not in sched.verify:
                 continue
             members = [b for jid in s.jobs for b in self.jobs[jid].batches if b.key in packed]
-            members.sort(key=lambda b: (packed[b.key][2], b.key))
             v0 = sched.verify[s.idx]
-            v, cum = v0, 0
-            for n, b in enumerate(members, start=1):
-                cum += b.cards
-                ve = (
-                    v0 + s.verify
-                    if n == len(members)
-                    else min(v0 + s.verify, max(v, v0 + int(-(-cum * mpc // 1))))
-                )
+            for b in sorted(members, key=lambda b: b.key):  # one check of the session's batches
                 lid, st, en = packed[b.key]
                 out.append(
-                    replace(b, line_id=lid, start_min=st, end_min=en, verify_start_min=v, verify_end_min=ve)
+                    replace(
+                        b,
+                        line_id=lid,
+                        start_min=st,
+                        end_min=en,
+                        verify_start_min=v0,
+                        verify_end_min=v0 + s.verify,
+                    )
                 )
-                v = ve
         changeovers = 0
         for li, seq in by_line.items():
             seq.sort(key=lambda x: x[0])

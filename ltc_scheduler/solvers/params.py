@@ -45,8 +45,13 @@ class RoutingParams:
         lns_time_limit_s: time limit of one large-neighbourhood sub-search.
         workers: number of independent searches run in parallel processes (multi-start); the best
             answer wins. ``1`` = in-process, deterministic. Use the number of free CPU cores.
+        insertion_neighbors: cheapest-insertion start heuristics only look at this many nearest
+            neighbours of each stop (``neighbors_ratio`` = this / number of nodes, at most 1); keeps
+            the start fast on 200+ stops. ``None`` = all.
         warm_start_s: seconds of a quick first search (cheapest insertion + greedy descent) whose
             routes seed the main search; ``0`` disables it.
+        tweaks: expert overrides of other ``RoutingSearchParameters`` fields by dotted name, e.g.
+            ``{"ls_operator_neighbors_ratio": 0.3}``; applied last.
         log: print OR-Tools' search log to stderr.
     """
 
@@ -60,7 +65,9 @@ class RoutingParams:
     iterated_local_search: bool = False
     lns_time_limit_s: float = 0.1
     workers: int = 1
+    insertion_neighbors: int | None = 40
     warm_start_s: float = 0.0
+    tweaks: dict[str, float | int | bool | str] = field(default_factory=dict)
     log: bool = False
 
     def with_(self, **changes: object) -> RoutingParams:

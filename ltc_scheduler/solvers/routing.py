@@ -5,38 +5,50 @@ OR-Tools model, searches, and returns a :class:`RoutingSolution` with exact time
 
 How each product rule is modelled
 ---------------------------------
-* **Trips.** Every physical vehicle gets ``max_trips`` routing vehicles ("trip slots") that all
-  start and end at the depot. Trip ``k+1`` leaves no earlier than trip ``k`` returns plus
-  ``reload_time``; trip ``k+1`` can only be used if trip ``k`` is (so the fixed cost, put on the
-  first slot, is paid once per physical vehicle).
+* **Vehicles.** One routing vehicle per physical vehicle (fixed cost ``SetFixedCostOfVehicle``,
+  paid once however many trips it makes).
+* **Trips, releases, loads.** When a vehicle may do several trips or a stop has a release time,
+  every stop ``i`` gets a *loading* node at the depot paired with it (``AddPickupAndDelivery``,
+  same vehicle, loading first). Visiting a loading node after a stop means driving back to the
+  depot: that ends a trip, and the arc into it costs ``reload_time``. The loading node's time
+  window opens at the stop's ``release``, so the trip that carries the stop leaves no earlier.
+  Totes (and cold totes) are +picked up at the loading node and -dropped at the stop, so the load
+  dimension resets between trips; a ``returns`` dimension counts back-to-depot arcs, at most
+  ``max_trips - 1``. Without trips or releases (Solomon), stops just add their totes.
 * **Time.** One ``time`` dimension; transit ``i -> j`` = service at ``i`` + travel time, slack =
   waiting. Windows: ``CumulVar.SetRange(first open, last close)`` plus ``RemoveInterval`` for the
   gaps between windows. A soft window (``late_penalty > 0``) extends the range by ``max_late`` and
   costs ``late_penalty`` per unit past the last close (``SetCumulVarSoftUpperBound``). A STAT
   ``deadline`` caps the range (hard).
-* **Shifts.** A trip's start cumul (its departure) is inside the shift and the depot hours, its end
-  cumul (the return) no later than the shift end; ``SetSpanUpperBoundForVehicle`` caps the
-  duration of each trip at ``max_duration``.
-* **Break.** One fixed-duration interval per physical vehicle starting in ``break_window``, given
-  to the time dimension of each of its trips (``SetBreakIntervalsOfVehicle``): it may interrupt a
-  drive or a wait, never a service, or be taken at the depot before/after/between trips.
-* **Loads.** ``totes`` and ``cold`` capacity dimensions (per-vehicle capacities).
-* **Controlled substances.** ``SetAllowedVehiclesForIndex`` to the trips of authorised vehicles.
-* **Release.** A ``release`` dimension with zero transit and no slack holds the same value along a
-  route; it must be >= the release of every stop on the route and equals the route's departure.
+* **Shifts.** The route starts (first departure) and ends (last return) inside the shift and the
+  depot hours.
+* **Trip duration.** Single-trip model: ``SetSpanUpperBoundForVehicle``. Loading model: a ``trip``
+  dimension counts driving + service since the last loading (reset by a negative transit out of
+  the loading nodes that their slack absorbs), capped at ``max_duration`` minus the break (the
+  break may fall in any trip). Waiting inside a trip is not counted there; the reported schedule
+  is checked and, if waiting still makes a trip too long, its last stops are reported unserved
+  (never silently dropped, never an invalid trip).
+* **Break.** One fixed-duration interval per vehicle starting in ``break_window``
+  (``SetBreakIntervalsOfVehicle``): it may interrupt a drive or a wait (also at the depot between
+  trips), never a service.
+* **Controlled substances.** The stop's (and its loading's) ``VehicleVar`` excludes vehicles whose
+  driver is not authorised.
 * **Unserved.** Every stop is in a disjunction: ``drop_penalty`` or, when ``None``, a penalty
   larger than any possible route cost. Stops no vehicle could ever carry (too many totes, no
-  authorised driver, an empty window) are left out of the model and reported unserved.
+  authorised driver, an empty window) are left out of the model and reported unserved; reasons
+  are worded by ``solvers/explain.py`` when it is there.
 * **Objective.** Arc cost = distance or driving time (``problem.arc_cost``) + fixed vehicle cost +
   lateness penalties + drop penalties.
 
 Times reported
 --------------
-The solver's cumuls give a feasible schedule; the answer is recomputed from them: the departure is
-pushed as late as possible without delaying any service start (so no waiting before the first
-stop), then arrival/start/departure are recomputed forwards: ``start`` = earliest time inside a
-window at or after the arrival (a soft-window stop past its last window starts on arrival, its
-``late`` = start - last close). Waiting in the middle of a trip stays where the solver put it.
+The solver's cumuls give a feasible trip; the answer is recomputed from them. Every departure
+between the solver's and the latest one that keeps the trip feasible (windows, no more lateness
+than the solver's, the break where it is, back in time for the next trip/shift end) is feasible,
+and the latest gives the shortest trip. The engine reports the *earliest* departure with that
+shortest duration, then recomputes forwards: ``start`` = earliest time inside a window at or after
+the arrival (a soft-window stop past its last window starts on arrival; ``late`` = start - last
+close). So there is no waiting before the first stop unless a later window forces it.
 """
 
 from __future__ import annotations
@@ -48,6 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from ltc_scheduler.errors import BadInput
 from ltc_scheduler.plan.model import RoutingSolution, Trip, Unserved, Visit
@@ -58,6 +71,8 @@ __all__ = ["solve_routing", "schedule_routes"]
 
 _STATUS = {v: k for k, v in routing_enums_pb2.RoutingSearchStatus.Value.items()}
 _MAX_BIG = 10**12
+_BOOL_TRUE = optional_boolean_pb2.BOOL_TRUE
+_BOOL_FALSE = optional_boolean_pb2.BOOL_FALSE
 
 
 # --------------------------------------------------------------------------- public entry
@@ -214,9 +229,7 @@ def _build(problem: RoutingProblem) -> _Model:
 
     # --- loads: picked up at the depot (+), dropped at the stop (-); or just summed (no pickups)
     def load_dim(name: str, amounts: list[int], caps: list[int]) -> None:
-        vec = [0] + (
-            [-a for a in amounts] + amounts if pickups else list(amounts)
-        )
+        vec = [0] + ([-a for a in amounts] + amounts if pickups else list(amounts))
         cb = routing.RegisterUnaryTransitVector(vec)
         routing.AddDimensionWithVehicleCapacity(cb, 0, caps or [0], True, name)
 
@@ -235,9 +248,23 @@ def _build(problem: RoutingProblem) -> _Model:
     scale += sum(s.late_penalty * max(0, s.max_late) for s in stops)
     big = int(min(_MAX_BIG, max(10**6, 10 * scale)))
     unauthorised = [r for r, v in enumerate(vehicles) if not v.controlled_ok]
-    max_dur = [v.max_duration if v.max_duration is not None else horizon for v in vehicles]
-    uniform_dur = len(set(max_dur)) <= 1
-    limits: list[int] = []  # per pickup-delivery pair: max time from loading to service start
+    # a break may fall inside any trip, so a trip keeps room for it (conservative)
+    max_dur = [
+        max(0, v.max_duration - (v.break_duration if v.break_window is not None else 0))
+        if v.max_duration is not None
+        else horizon
+        for v in vehicles
+    ]
+    trip_dim = None
+    if pickups and any(v.max_duration is not None for v in vehicles):
+        # driving + service time since the last loading (waiting excluded): resets at each loading
+        # through a negative transit out of the depot/loading nodes absorbed by their slack
+        tm = dur + service[:, None]
+        tm[0, :] -= horizon
+        tm[n + 1 :, :] -= horizon
+        cb = routing.RegisterTransitMatrix(tm.tolist())
+        routing.AddDimensionWithVehicleCapacity(cb, horizon, max_dur or [0], True, "trip")
+        trip_dim = routing.GetDimensionOrDie("trip")
     for i, s in enumerate(stops, start=1):
         idx = manager.NodeToIndex(i)
         cum = time_dim.CumulVar(idx)
@@ -259,23 +286,14 @@ def _build(problem: RoutingProblem) -> _Model:
             solver.Add(routing.VehicleVar(pidx) == routing.VehicleVar(idx))
             solver.Add(routing.ActiveVar(pidx) == routing.ActiveVar(idx))
             time_dim.CumulVar(pidx).SetRange(max(s.release, d0, 0), horizon)
-            # trip duration: back at the depot from here no later than loading + max duration
-            if any(v.max_duration is not None for v in vehicles):
-                back = int(s.service + problem.duration[s.node, 0])
-                limits.append(max(0, max(max_dur) - back))
-                if not uniform_dur:
-                    vvar = (routing.VehicleVar(idx) + 1).Var()
-                    limit = time_dim.CumulVar(pidx) + solver.Element([horizon] + max_dur, vvar)
-                    solver.Add(cum + back <= limit)
+            # trip duration (driving + service since loading; waiting is checked afterwards)
+            if trip_dim is not None:
+                trip_dim.SlackVar(idx).SetValue(0)
+                trip_dim.CumulVar(idx).SetMin(int(problem.duration[0, s.node]))
         if s.controlled and unauthorised:
             # (SetAllowedVehiclesForIndex's absl::Span argument is not usable from Python in 9.15)
             for j in related:
                 routing.VehicleVar(j).RemoveValues(unauthorised)
-
-    if limits:
-        # the filters see these limits (the per-vehicle Element constraints above are CP-only)
-        for pair, lim in enumerate(limits):
-            time_dim.SetPickupToDeliveryLimitFunctionForPair(lambda _p, _d, lim=lim: lim, pair)
 
     # --- vehicles: shifts, depot hours, duration, fixed cost
     for r, v in enumerate(vehicles):
@@ -300,7 +318,9 @@ def _build(problem: RoutingProblem) -> _Model:
             if v.break_duration <= 0 or v.break_window is None:
                 continue
             b0, b1 = v.break_window
-            iv = solver.FixedDurationIntervalVar(int(b0), int(b1), int(v.break_duration), False, f"break {v.key}")
+            iv = solver.FixedDurationIntervalVar(
+                int(b0), int(b1), int(v.break_duration), False, f"break {v.key}"
+            )
             breaks[r] = iv
             time_dim.SetBreakIntervalsOfVehicle([iv], r, visit)
 
@@ -313,8 +333,12 @@ def _build(problem: RoutingProblem) -> _Model:
 # --------------------------------------------------------------------------- search
 
 
-def _search_params(params: RoutingParams, time_limit_s: float, first: str | None = None):
+def _search_params(params: RoutingParams, time_limit_s: float, first: str | None = None, nodes: int = 0):
     sp = pywrapcp.DefaultRoutingSearchParameters()
+    if params.insertion_neighbors and nodes > params.insertion_neighbors:
+        gci = sp.global_cheapest_insertion_first_solution_parameters
+        gci.neighbors_ratio = params.insertion_neighbors / nodes
+        gci.min_neighbors = min(10, params.insertion_neighbors)
     fss = routing_enums_pb2.FirstSolutionStrategy
     lsm = routing_enums_pb2.LocalSearchMetaheuristic
     sp.first_solution_strategy = fss.Value.Value(first or params.first_solution)
@@ -324,10 +348,27 @@ def _search_params(params: RoutingParams, time_limit_s: float, first: str | None
     sp.lns_time_limit.FromMilliseconds(max(1, int(params.lns_time_limit_s * 1000)))
     if params.iterated_local_search:
         sp.use_iterated_local_search = True
+        rr = sp.iterated_local_search_parameters.ruin_recreate_parameters
+        if not rr.ruin_strategies:
+            sisr = rr.ruin_strategies.add().sisr  # slack induction by string removals
+            sisr.max_removed_sequence_size = 10
+            sisr.avg_num_removed_visits = 10
+            sisr.bypass_factor = 0.01
     ops = {**DEFAULT_OPERATORS, **params.operators}
     for name, on in ops.items():
         field_name = name if name.startswith("use_") else f"use_{name}"
-        setattr(sp.local_search_operators, field_name, 1 if on else 2)  # BOOL_TRUE / BOOL_FALSE
+        if not hasattr(sp.local_search_operators, field_name):
+            raise BadInput(f"RoutingParams.operators: unknown local search operator {name!r}")
+        setattr(sp.local_search_operators, field_name, _BOOL_TRUE if on else _BOOL_FALSE)
+    for name, value in params.tweaks.items():
+        target = sp
+        *path, last = name.split(".")
+        try:
+            for part in path:
+                target = getattr(target, part)
+            setattr(target, last, value)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise BadInput(f"RoutingParams.tweaks: cannot set {name!r} to {value!r} ({exc})") from exc
     sp.time_limit.FromMilliseconds(max(10, int(time_limit_s * 1000)))
     sp.log_search = params.log
     return sp
@@ -345,7 +386,7 @@ def _solve_one(
 
     warm = None
     if not m.stops:
-        sp = _search_params(params, remaining(), first)
+        sp = _search_params(params, remaining(), first, routing.nodes())
         sp.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
         sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
         assignment = routing.SolveWithParameters(sp)
@@ -353,14 +394,20 @@ def _solve_one(
         assignment = None
         if params.warm_start_s > 0 and remaining() > 2 * params.warm_start_s:
             quick = params.with_(metaheuristic="GREEDY_DESCENT")
-            warm = routing.SolveWithParameters(_search_params(quick, params.warm_start_s, first))
+            warm = routing.SolveWithParameters(
+                _search_params(quick, params.warm_start_s, first, routing.nodes())
+            )
             if warm is not None:
                 assignment = routing.SolveFromAssignmentWithParameters(
-                    warm, _search_params(params, remaining(), first)
+                    warm, _search_params(params, remaining(), first, routing.nodes())
                 )
         if assignment is None:
-            assignment = routing.SolveWithParameters(_search_params(params, remaining(), first))
+            assignment = routing.SolveWithParameters(
+                _search_params(params, remaining(), first, routing.nodes())
+            )
     status = _STATUS.get(routing.status(), str(routing.status()))
+    if status == "ROUTING_INVALID":
+        raise BadInput(f"invalid routing search parameters: {params}")
     stats: dict[str, float | int | str] = {
         "build_s": round(build_s, 3),
         "first_solution": first or params.first_solution,
@@ -386,7 +433,7 @@ def _solve_parallel(problem: RoutingProblem, params: RoutingParams, t0: float) -
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
         futures = [pool.submit(_worker, problem, sub, f) for f in firsts]
         results = [f.result() for f in futures]
-    best = min(results, key=lambda s: (s.objective if s.trips or not s.unserved else 2**62))
+    best = min(results, key=lambda s: s.objective if s.trips or not s.unserved else 2**62)
     stats = dict(best.stats)
     stats["workers"] = n
     stats["objectives"] = ",".join(str(r.objective) for r in results)
@@ -407,6 +454,7 @@ def _extract(m: _Model, a, status: str, stats: dict) -> RoutingSolution:
 
     trips: list[Trip] = []
     served: set[str] = set()
+    trimmed: list[Unserved] = []
     for r, v in enumerate(vehicles):
         bs = None
         if r in m.breaks:
@@ -416,7 +464,7 @@ def _extract(m: _Model, a, status: str, stats: dict) -> RoutingSolution:
         # walk the route, cutting it into trips at each return to the depot (a loading node)
         idx = routing.Start(r)
         dep0 = a.Value(time_dim.CumulVar(idx))
-        raw: list[tuple[list[RoutingStop], list[int], int, int]] = []
+        raw: list[tuple[list[RoutingStop], list[int], int, int, int]] = []
         route: list[RoutingStop] = []
         starts: list[int] = []
         idx = a.Value(routing.NextVar(idx))
@@ -431,18 +479,32 @@ def _extract(m: _Model, a, status: str, stats: dict) -> RoutingSolution:
                 served.add(s.key)
             else:  # a loading node or the end: a trip (if any) ends here
                 if route:
-                    raw.append((route, starts, dep0, at - (reload if kind == "load" else 0)))
+                    cap = at - reload if kind == "load" else min(v.end, problem.depot_window[1])
+                    raw.append((route, starts, dep0, at - (reload if kind == "load" else 0), cap))
                     route, starts = [], []
                 if kind == "load":
                     dep0 = at  # leaves after the last loading of the block
             if routing.IsEnd(idx):
                 break
             idx = a.Value(routing.NextVar(idx))
-        sched = [_schedule(problem, v, rt, st, d, back, brk) for rt, st, d, back in raw]
+        sched = []
+        for rt, st, d, back, cap in raw:
+            trip = _schedule(problem, v, rt, st, d, back, brk, cap)
+            # the model bounds driving + service per trip; waiting inside a trip can still make
+            # it too long: then the last stops are given up (reported, never silently dropped)
+            while v.max_duration is not None and trip.duration > v.max_duration and len(rt) > 1:
+                cut = rt.pop()
+                st = st[: len(rt)]
+                served.discard(cut.key)
+                trimmed.append(Unserved(cut.key, "the trip would exceed the vehicle's maximum duration"))
+                trip = _schedule(problem, v, rt, st, d, back, brk, cap)
+            sched.append(trip)
         owner = _break_owner(sched, bs, v.break_duration) if bs is not None else None
         for no, t in enumerate(sched, start=1):
             trips.append(_with(t, trip_no=no, break_start=bs if owner == no - 1 else None))
-    unserved = list(m.pre_unserved) + [Unserved(s.key, "not served") for s in m.stops if s.key not in served]
+    cut = {u.key for u in trimmed}
+    unserved = list(m.pre_unserved) + trimmed
+    unserved += [Unserved(s.key, "not served") for s in m.stops if s.key not in served and s.key not in cut]
     stats = dict(stats)
     stats["dropped"] = len(unserved)
     return RoutingSolution(
@@ -479,8 +541,13 @@ def _schedule(
     dep0: int,
     ret: int,
     brk: tuple[int, int] | None,
+    ret_cap: int | None = None,
 ) -> Trip:
-    """Exact times of one trip from the solver's service starts (see the module docstring)."""
+    """Exact times of one trip from the solver's service starts (see the module docstring).
+
+    ``dep0`` is the solver's departure, ``ret`` its return (or the latest return the next loading
+    allows), ``ret_cap`` the latest return allowed (shift end, next trip), default ``ret``.
+    """
     dur = problem.duration
     nodes = [0] + [s.node for s in route] + [0]
     travel = [int(dur[a, b]) for a, b in zip(nodes, nodes[1:], strict=False)]
@@ -499,24 +566,50 @@ def _schedule(
     def leg_time(j: int) -> int:
         return travel[j] + (bd if j == leg_break else 0)
 
-    # backward: latest service starts that keep every solver start, then the latest departure
-    latest = list(starts)
-    for i in range(n - 2, -1, -1):
-        latest[i] = min(latest[i], latest[i + 1] - leg_time(i + 1) - route[i].service)
-    depart = max(dep0, latest[0] - leg_time(0)) if n else dep0
+    # backward: the latest service starts that keep the trip feasible (inside the windows, no
+    # more lateness than the solver's, the break where it is, back by ``ret_cap``), then the
+    # latest departure: leaving later can only shorten the waiting
+    cap = ret if ret_cap is None else ret_cap
+    if brk is not None and leg_break < 0 and brk[0] >= ret:
+        cap = min(cap, brk[0])  # the break is taken at the depot after this trip
+    bound = cap - leg_time(n)
+    for i in range(n - 1, -1, -1):
+        s = route[i]
+        b = bound - s.service
+        if brk is not None and leg_break > i:
+            b = min(b, brk[0] - s.service)
+        b = max(_latest_start(s, b, starts[i]), starts[i])
+        bound = b - leg_time(i)
+    latest_depart = max(dep0, bound) if n else dep0
     if leg_break == 0:
-        depart = min(depart, brk[0])  # type: ignore[index]
+        latest_depart = min(latest_depart, brk[0])  # type: ignore[index]
 
-    visits: list[Visit] = []
-    prev_dep = depart
-    for i, s in enumerate(route):
-        arrival, ready = _arrive(prev_dep, travel[i], brk if leg_break == i else None)
-        start = _earliest_start(s, ready)
-        last_end = s.windows[-1][1] if s.windows else None
-        late = max(0, start - last_end) if last_end is not None else 0
-        visits.append(Visit(s.key, arrival, start, start + s.service, late))
-        prev_dep = start + s.service
-    _, back = _arrive(prev_dep, travel[n], brk if leg_break == n else None)
+    def forward(depart: int) -> tuple[list[Visit], int]:
+        visits: list[Visit] = []
+        prev_dep = depart
+        for i, s in enumerate(route):
+            arrival, ready = _arrive(prev_dep, travel[i], brk if leg_break == i else None)
+            start = _earliest_start(s, ready)
+            last_end = s.windows[-1][1] if s.windows else None
+            late = max(0, start - last_end) if last_end is not None else 0
+            visits.append(Visit(s.key, arrival, start, start + s.service, late))
+            prev_dep = start + s.service
+        return visits, _arrive(prev_dep, travel[n], brk if leg_break == n else None)[0]
+
+    # every departure in [dep0, latest_depart] is feasible; the latest has the shortest trip;
+    # take the earliest departure with that same duration (services as early as possible)
+    visits, back = forward(latest_depart)
+    shortest = back - latest_depart
+    lo, hi = dep0, latest_depart
+    while lo < hi:
+        mid = (lo + hi) // 2
+        v_mid, b_mid = forward(mid)
+        if b_mid - mid <= shortest:
+            hi = mid
+        else:
+            lo = mid + 1
+    depart = hi
+    visits, back = forward(depart)
     distance = int(sum(int(problem.distance[a, b]) for a, b in zip(nodes, nodes[1:], strict=False)))
     return Trip(
         vehicle_key=v.key,
@@ -527,6 +620,22 @@ def _schedule(
         distance=distance,
         duration=int(back - depart),
     )
+
+
+def _latest_start(s: RoutingStop, bound: int, solver_start: int) -> int:
+    """The latest start <= ``bound`` inside a window of ``s``, no later than its deadline and
+    no later past the last window than the solver's own start (``solver_start`` if nothing fits)."""
+    if s.deadline is not None:
+        bound = min(bound, s.deadline)
+    if not s.windows:
+        return bound
+    last_end = s.windows[-1][1]
+    if s.late_penalty > 0 and bound > last_end:
+        return max(min(bound, solver_start), last_end)
+    for a, b in reversed(s.windows):
+        if a <= bound:
+            return min(bound, b)
+    return solver_start
 
 
 def _arrive(dep: int, travel: int, brk: tuple[int, int] | None) -> tuple[int, int]:

@@ -34,6 +34,12 @@ def local_today(tz: str) -> dt.date:
     return dt.datetime.now(ZoneInfo(tz)).date()
 
 
+def now_min(date: dt.date, tz: str) -> int:
+    """The current local time as minutes from midnight of ``date`` (negative before that day)."""
+    now = dt.datetime.now(ZoneInfo(tz))
+    return (now.date() - date).days * 1440 + now.hour * 60 + now.minute
+
+
 @dataclass(frozen=True, slots=True)
 class RunInfo:
     """A plan run's header (what the sidebar and the Compare page list)."""

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 import streamlit as st
 
+from ltc_scheduler.db.admin import SETTINGS_FIELDS
 from ltc_scheduler.errors import BadInput, PlanningError
 from ltc_scheduler.ui import actions, data
 
@@ -32,16 +33,29 @@ def show_flash() -> None:
             )
 
 
+def bad_input_markdown(exc: BadInput) -> str:
+    """The refusal as Markdown: the headline, then one bullet per bad value naming row and field."""
+    head = str(exc).splitlines()[0]
+    if not exc.errors:
+        return f"**{head}**"
+    bullets = []
+    for e in exc.errors:
+        if e.file == "Settings":
+            label = SETTINGS_FIELDS.get(e.column, (e.column,))[0]
+            if e.column == "minutes_per_card":
+                label = "Pharmacist minutes per card"
+            bullets.append(f"- **{label}** (`{e.column}`): {e.message}")
+        else:
+            bullets.append(f"- {e.file} row {e.row}, **{e.column}**: {e.message}")
+    return f"**{head}**\n\n" + "\n".join(bullets)
+
+
 def save_form_result(engine: sa.Engine, kind: str, *, who: str, **kwargs: Any) -> None:
     """Save one form; show what was wrong (nothing stored) or reload with a confirmation."""
     try:
         version = actions.save_edit(engine, kind, who=who, **kwargs)
     except BadInput as exc:
-        lines = str(exc).splitlines()
-        st.error(
-            f"**{lines[0]}**\n\n" + "\n".join(f"- {line.strip()}" for line in lines[1:]),
-            icon=":material/error:",
-        )
+        st.error(bad_input_markdown(exc), icon=":material/error:")
         return
     if version is None:
         st.info("Nothing changed, so nothing was saved.")

@@ -106,8 +106,7 @@ def plan_alerts(
                         "warning",
                         f"{facility_name(problem, s.facility_id)}{' (STAT)' if s.stat else ''}: "
                         f"route {no} stop {s.seq}, {s.late_min} min late",
-                        f"arrives {clock(s.start_min)}, window ends {clock(s.window_end_min)}"
-                        + (f" - {reason}" if reason else ""),
+                        reason or f"arrives {clock(s.start_min)}, window ends {clock(s.window_end_min)}",
                         "late",
                     )
                 )
@@ -147,5 +146,5 @@ def plan_alerts(
                 )
             )
     for v in violations:
-        alerts.append(Alert("error" if v.hard else "info", f"Plan check: {v.rule} ({v.subject})", v.message))
+        alerts.append(Alert("error" if v.hard else "info", f"{v.rule} ({v.subject})", v.message))
     return alerts

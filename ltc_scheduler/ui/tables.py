@@ -8,6 +8,7 @@ from ltc_scheduler.exports.common import clock, facility_name, route_label, stop
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.model import PlanningProblem
 from ltc_scheduler.ui.kpis import plan_kpis
+from ltc_scheduler.viz._common import class_label
 
 
 def _line_name(problem: PlanningProblem, line_id: int | None) -> str:
@@ -32,7 +33,7 @@ def batches_frame(plan: Plan, problem: PlanningProblem) -> pd.DataFrame:
                 "Line": _line_name(problem, b.line_id),
                 "Facility": facility_name(problem, b.facility_id) + (f" / {b.unit}" if b.unit else ""),
                 "Kind": b.kind.value.replace("_", " "),
-                "Class": b.order_class.value.replace("_", " "),
+                "Class": class_label(b.order_class.value),
                 "Cards": b.cards,
                 "Totes": b.totes,
                 "Start": clock(b.start_min),

@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from ltc_scheduler.exports.common import clock, duration_text
+from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.ui.data import DayPlan, local_time
-from ltc_scheduler.ui.kpis import Alert, Kpis
+from ltc_scheduler.ui.kpis import Alert, Kpis, plan_kpis
 
 
 def page_header(title: str, date: dt.date, caption: str = "") -> None:
@@ -98,3 +99,23 @@ def alert_list(alerts: list[Alert], *, show: int = 4) -> None:
                     hide_index=True,
                     width="stretch",
                 )
+
+
+def packaging_tiles(plan: Plan) -> None:
+    """The packaging lead's numbers: batches, cards, lines used, first start, last verified, STAT."""
+    k = plan_kpis(plan)
+    lines = len({b.line_id for b in plan.batches if b.line_id is not None})
+    stat = sum(1 for b in plan.batches if b.stat)
+    late = sum(1 for b in plan.batches if b.ready_min is not None and b.ready_min > b.deadline_min)
+    cols = st.columns(6)
+    cols[0].metric("Batches", k.batches, border=True)
+    cols[1].metric("Cards", f"{k.cards:,}", border=True)
+    cols[2].metric("Lines used", lines, border=True)
+    cols[3].metric("First start", clock(k.packaging_start) or "-", border=True)
+    cols[4].metric("Last verified", clock(k.packaging_end) or "-", border=True)
+    cols[5].metric(
+        "STAT / late",
+        f"{stat} / {late}",
+        help="STAT batches / batches ready after their deadline",
+        border=True,
+    )

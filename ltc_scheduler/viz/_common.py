@@ -72,8 +72,12 @@ def span_ms(start: int, end: int) -> int:
     return max(end - start, 0) * 60_000
 
 
+_CLASS_LABELS = {"stat": "STAT", "prn": "PRN", "ekit_restock": "E-kit restock"}
+
+
 def class_label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
+    """``"cycle_fill"`` -> ``"Cycle fill"``, ``"stat"`` -> ``"STAT"``."""
+    return _CLASS_LABELS.get(value, value.replace("_", " ").capitalize())
 
 
 def empty_figure(message: str, height: int = 260) -> go.Figure:

@@ -10,11 +10,11 @@ from ltc_scheduler.problem.model import PlanningProblem
 from ltc_scheduler.viz._common import FONT, at, empty_figure, route_color, span_ms, style_time_axis
 
 
-def timeline(plan: Plan, problem: PlanningProblem) -> go.Figure:
+def timeline(plan: Plan, problem: PlanningProblem, *, now_min: int | None = None) -> go.Figure:
     """One row per packaging line, one for verification and one per route (depart -> back).
 
     Route bars carry a marker per stop at its arrival: white when on time, red when late,
-    a star for STAT stops.
+    a star for STAT stops. ``now_min`` (minutes from local midnight) draws a "now" line.
     """
     packed = [b for b in plan.batches if b.start_min is not None and b.end_min is not None]
     verified = [b for b in plan.batches if b.verify_start_min is not None and b.verify_end_min is not None]
@@ -108,5 +108,18 @@ def timeline(plan: Plan, problem: PlanningProblem) -> go.Figure:
         hoverlabel={"bgcolor": "white"},
     )
     fig.update_yaxes(categoryorder="array", categoryarray=rows, autorange="reversed", title=None)
-    style_time_axis(fig, plan.date, min(starts), max(ends))  # type: ignore[type-var]
+    lo, hi = min(starts), max(ends)  # type: ignore[type-var]
+    if now_min is not None and lo - 60 <= now_min <= hi + 60:
+        fig.add_vline(x=at(plan.date, now_min), line={"color": "#dc2626", "width": 2, "dash": "dot"})
+        fig.add_annotation(
+            x=at(plan.date, now_min),
+            y=1,
+            yref="paper",
+            yanchor="bottom",
+            text=f"now {clock(now_min)}",
+            showarrow=False,
+            font={"color": "#dc2626", "size": 12},
+        )
+        fig.update_layout(margin={"t": 26})
+    style_time_axis(fig, plan.date, lo, hi)
     return fig

@@ -22,7 +22,9 @@ st.caption(
 replan_panel(engine, date=date, who=who, tz=tz)
 
 tabs = st.tabs(
-    ["Objective & time limit", "Vehicles", "Packaging lines", "Pharmacists", "Facilities", "History"]
+    ["Objective & time limit", "Vehicles", "Packaging lines", "Pharmacists", "Facilities", "History"],
+    key="constraints_tab",  # stays on the same tab after a save reloads the page
+    on_change="rerun",
 )
 
 with tabs[0], st.form("settings_form"):

@@ -14,6 +14,7 @@ if day is None:
     widgets.no_plan(date)
     st.stop()
 
+widgets.packaging_tiles(day.plan)
 color_by = st.segmented_control(
     "Colour by",
     options=["order_class", "facility"],
@@ -32,25 +33,36 @@ st.dataframe(
     frame,
     hide_index=True,
     width="stretch",
+    height=420,
     column_config={
         "Cold": st.column_config.CheckboxColumn(),
         "Controlled": st.column_config.CheckboxColumn(),
         "Slack (min)": st.column_config.NumberColumn(help="minutes between verified and the deadline"),
     },
 )
+st.markdown("**Packing lists for the technicians**")
+where = dict(zip(frame["Batch"], frame["Facility"], strict=True)) if not frame.empty else {}
+batch = st.selectbox(
+    "Batch",
+    options=["", *where],
+    format_func=lambda k: f"{k}: {where[k]}" if k else "All batches of the day",
+    key="packing_batch",
+)
+keys = [batch] if batch else None
+stem = f"{date.isoformat()}_{batch or 'packing_list'}"
 left, right, _ = st.columns([1, 1, 3])
 left.download_button(
     "Packing list (CSV)",
-    packing_list_csv(day.plan, day.problem),
-    file_name=f"{date.isoformat()}_packing_list.csv",
+    lambda: packing_list_csv(day.plan, day.problem, keys),
+    file_name=f"{stem}.csv",
     mime="text/csv",
     icon=":material/download:",
     on_click="ignore",
 )
 right.download_button(
     "Packing list (PDF)",
-    packing_list_pdf(day.plan, day.problem),
-    file_name=f"{date.isoformat()}_packing_list.pdf",
+    lambda: packing_list_pdf(day.plan, day.problem, keys),  # built on click: a day's list takes seconds
+    file_name=f"{stem}.pdf",
     mime="application/pdf",
     icon=":material/print:",
     on_click="ignore",

@@ -88,7 +88,7 @@ with right:
     c.metric("Distance (km)", f"{summary['km']:.0f}", border=True)
     st.download_button(
         "Driver manifest (PDF)",
-        manifest_pdf(plan, problem, chosen),
+        lambda: manifest_pdf(plan, problem, chosen),
         file_name=f"{stem}_manifest.pdf",
         mime="application/pdf",
         icon=":material/print:",
@@ -108,7 +108,7 @@ with right:
     )
     d2.download_button(
         "Navigation (GPX)",
-        route_gpx(plan, problem, chosen),
+        lambda: route_gpx(plan, problem, chosen),
         file_name=f"{stem}.gpx",
         mime="application/gpx+xml",
         icon=":material/navigation:",

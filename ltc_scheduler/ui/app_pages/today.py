@@ -24,4 +24,8 @@ st.caption(
     "Packaging lines and pharmacist verification, then every route from departure to return. "
     "Stops: white = on time, red = late, star = STAT."
 )
-st.plotly_chart(timeline(day.plan, day.problem), width="stretch", key="timeline")
+st.plotly_chart(
+    timeline(day.plan, day.problem, now_min=data.now_min(date, state.timezone())),
+    width="stretch",
+    key="timeline",
+)
