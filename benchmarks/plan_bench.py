@@ -78,6 +78,10 @@ def run_scale(scale: str, time_limit: float | None, seed: int = SEED) -> dict:
         "stops": summary["stops"],
         "driving_km": summary["driving_km"],
         "unserved": len(summary["unserved"]),
+        "batches_not_packed": sum(
+            len(u.batch_keys) for u in r.plan.unserved if u.reason.startswith("not packed today")
+        ),
+        "stops_unserved": sum(1 for u in r.plan.unserved if not u.reason.startswith("not packed today")),
         "late": len(summary["late"]),
         "coupling_iterations": r.iterations,
         "single_pass": r.single_pass,

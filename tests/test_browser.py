@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -43,6 +44,12 @@ CHROMIUM_ARGS = [
 DEMO_DATE = dt.date(2026, 12, 1)
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    base: str  # http://127.0.0.1:PORT
+    busiest_route: int  # the route with the most stops (the README's Routes screenshot shows it)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,8 +71,8 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
 
 
 @pytest.fixture(scope="module")
-def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a running dashboard on a planned copy of the small demo day."""
+def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    """A running dashboard on a planned copy of the small demo day."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (set LTC_CHROMIUM or `apt-get install chromium`)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
@@ -81,7 +88,9 @@ def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactor
     if os.environ.get("LTC_DOC_SCREENSHOTS") != "1":  # the README's screenshots get the default limit
         with session_scope(eng) as s:
             admin.update_settings(s, values={"time_limit_s": 2}, who="browser-test")
-    service.plan_date(eng, date=DEMO_DATE, started_by="browser-test")
+    outcome = service.plan_date(eng, date=DEMO_DATE, started_by="browser-test")
+    routes = outcome.result.plan.routes
+    busiest = 1 + max(range(len(routes)), key=lambda i: len(routes[i].stops)) if routes else 1
     eng.dispose()
 
     port = _free_port()
@@ -120,7 +129,7 @@ def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactor
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, proc)
-        yield base
+        yield Dashboard(base, busiest)
     finally:
         proc.terminate()
         try:
@@ -131,7 +140,7 @@ def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="module")
-def page(dashboard: str):
+def page(dashboard: Dashboard):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -159,8 +168,12 @@ def _text(page) -> str:
     return page.inner_text("[data-testid='stMain']")
 
 
-#: README screenshot heights (px): each page's content without a blank tail
-DOC_HEIGHTS = {"today": 1480, "packaging": 1180, "routes": 1000}
+#: how tall a README screenshot may be (px); shorter pages are cut below their content
+DOC_MAX_HEIGHT = 1500
+_CONTENT_BOTTOM = """() => {
+  const el = document.querySelector("[data-testid='stMainBlockContainer']");
+  return Math.ceil(el.getBoundingClientRect().top + el.scrollHeight);
+}"""
 
 
 def _shot(page, name: str) -> None:
@@ -168,14 +181,16 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     if os.environ.get("LTC_DOC_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
-        page.set_viewport_size({"width": 1440, "height": DOC_HEIGHTS[name]})
+        height = min(DOC_MAX_HEIGHT, max(800, page.evaluate(_CONTENT_BOTTOM)))
+        page.set_viewport_size({"width": 1440, "height": height})
         page.wait_for_timeout(2500)
         page.screenshot(path=str(DOCS / f"{name}.png"))
-        page.set_viewport_size({"width": 1440, "height": 1500})
+        page.set_viewport_size({"width": 1440, "height": DOC_MAX_HEIGHT})
 
 
-def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: str, page) -> None:
-    _open(page, dashboard, "")
+def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: Dashboard, page) -> None:
+    base = dashboard.base
+    _open(page, base, "")
     text = _text(page)
     assert "Today" in text and "Needs attention" in text and "The day in numbers" in text
     assert "Unserved stops" in text and "Timeline" in text
@@ -183,17 +198,17 @@ def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: str, pa
     assert "Plan #1" in sidebar and "published" in sidebar and "Demo LTC Pharmacy" in sidebar
     _shot(page, "today")
 
-    _open(page, dashboard, "packaging")
+    _open(page, base, "packaging")
     text = _text(page)
     assert "Packaging" in text and "Batches" in text and "Packing list (PDF)" in text
     assert page.locator(".js-plotly-plot").count() >= 1
     _shot(page, "packaging")
 
-    _open(page, dashboard, "routes")
+    _open(page, base, "routes")
     text = _text(page)
     assert "All routes" in text and "Stops of all routes (CSV)" in text
     assert "Route 1" in text
-    page.get_by_text("Route 1", exact=True).first.click()
+    page.get_by_text(f"Route {dashboard.busiest_route}", exact=True).first.click()
     page.get_by_text("Driver manifest (PDF)").wait_for()
     _settle(page)
     text = _text(page)
@@ -205,16 +220,16 @@ def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: str, pa
     assert pdf.startswith(b"%PDF")
     manifest = "\n".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages)
     assert "DRIVER MANIFEST" in manifest and "Controlled-substance count sheet" in manifest
-    assert download.value.suggested_filename == "2026-12-01_route01_manifest.pdf"
+    assert download.value.suggested_filename == f"2026-12-01_route{dashboard.busiest_route:02d}_manifest.pdf"
 
-    _open(page, dashboard, "orders")
+    _open(page, base, "orders")
     text = _text(page)
     assert "Orders" in text and "order lines due this day" in text and "Upload orders" in text
 
-    _open(page, dashboard, "compare")
+    _open(page, base, "compare")
     assert "Only one plan for 2026-12-01" in _text(page)
 
-    _open(page, dashboard, "constraints")
+    _open(page, base, "constraints")
     text = _text(page)
     assert "Constraints" in text and "Vehicles" in text and "Objective & time limit" in text
     version = re.search(r"constraint set v(\d+) saved", text).group(1)
@@ -241,6 +256,6 @@ def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: str, pa
     assert "It is now the published plan." in _text(page)
     assert "Plan #2" in page.inner_text("[data-testid='stSidebar']")
 
-    _open(page, dashboard, "compare")
+    _open(page, base, "compare")
     text = _text(page)
     assert "Key figures" in text and "Stops moved" in text

@@ -377,6 +377,21 @@ def test_orders_table_and_a_bad_upload_imports_nothing(app_db: sa.Engine) -> Non
     assert set(problems["Row"]) == {2, 3}
     assert len(order_rows(app_db, date=DEMO_DATE, tz="America/Chicago")) == len(rows)
 
+    with session_scope(app_db) as s:
+        facility = s.exec(select(m.Facility)).first().external_id
+        medication = s.exec(select(m.Medication)).first().name
+    good = (
+        "external_id,facility_id,resident_id,order_class,doses,cards,received_at,need_by,medication\n"
+        f"UPLOAD-1,{facility},R-UPLOAD-1,stat,2,1,2026-12-01 08:00,2026-12-01 12:00,{medication}\n"
+    ).encode()
+    at.file_uploader(key="orders_file").upload("more_orders.csv", good, "text/csv")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    assert any(x.value.startswith("Imported more_orders.csv: 1 rows (1 new, 0 updated)") for x in at.success)
+    after = order_rows(app_db, date=DEMO_DATE, tz="America/Chicago")
+    assert len(after) == len(rows) + 1
+    assert any(r["Order"] == "UPLOAD-1" and r["Medication"] == medication for r in after)
+
 
 def test_saving_a_bad_constraint_shows_an_error_and_stores_nothing(app_db: sa.Engine) -> None:
     version = _version(app_db)
@@ -446,3 +461,27 @@ def test_admin_edits_on_every_database(engine: sa.Engine, tiny: dict[str, int]) 
         assert s.get(m.Vehicle, tiny["v2"]).max_trips == 3
         assert repo.current_constraint_set(s).version == tables.version + 1
     assert [e.what for e in _audit(engine)] == ["constraints.vehicles"]
+
+
+def test_every_page_guides_the_user_on_an_empty_database(sqlite_engine: sa.Engine, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["plan_date"] = DEMO_DATE
+    at.run()
+    assert not at.exception
+    assert any("No pharmacy in the database yet" in w.value for w in at.sidebar.warning)
+    assert any("There is no plan for Tuesday December 01, 2026 yet" in i.value for i in at.info)
+    for page in ("packaging", "routes", "orders", "constraints", "compare"):
+        at.switch_page(f"{PAGES}/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+
+
+def test_an_uninitialised_database_says_what_to_run(tmp_path: Path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'never_migrated.db'}")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert "Run `ltc-scheduler init` and `ltc-scheduler demo`" in at.sidebar.error[0].value

@@ -76,4 +76,15 @@ class RoutingParams:
 
 
 #: Operator flags set on top of OR-Tools' defaults (tuned on Solomon, see benchmarks/README.md).
-DEFAULT_OPERATORS: dict[str, bool] = {}
+DEFAULT_OPERATORS: dict[str, bool] = {
+    # insertion-based LNS moves: each one re-inserts whole routes, slow for what they bring
+    "global_cheapest_insertion_path_lns": False,
+    "local_cheapest_insertion_path_lns": False,
+    "global_cheapest_insertion_visit_types_lns": False,
+    "local_cheapest_insertion_visit_types_lns": False,
+}
+
+#: Other ``RoutingSearchParameters`` set by default (before ``RoutingParams.tweaks``).
+DEFAULT_TWEAKS: dict[str, float | int | bool | str] = {
+    "guided_local_search_reset_penalties_on_new_best_solution": True,
+}

@@ -65,7 +65,12 @@ from ortools.util import optional_boolean_pb2
 from ltc_scheduler.errors import BadInput
 from ltc_scheduler.plan.model import RoutingSolution, Trip, Unserved, Visit
 from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
-from ltc_scheduler.solvers.params import DEFAULT_OPERATORS, MULTI_START_STRATEGIES, RoutingParams
+from ltc_scheduler.solvers.params import (
+    DEFAULT_OPERATORS,
+    DEFAULT_TWEAKS,
+    MULTI_START_STRATEGIES,
+    RoutingParams,
+)
 
 __all__ = ["solve_routing", "schedule_routes"]
 
@@ -73,6 +78,22 @@ _STATUS = {v: k for k, v in routing_enums_pb2.RoutingSearchStatus.Value.items()}
 _MAX_BIG = 10**12
 _BOOL_TRUE = optional_boolean_pb2.BOOL_TRUE
 _BOOL_FALSE = optional_boolean_pb2.BOOL_FALSE
+#: operators that only add/remove stops (useless once all stops are served and none may be dropped)
+_ACTIVITY_OPERATORS = (
+    "make_active",
+    "make_inactive",
+    "make_chain_inactive",
+    "swap_active",
+    "extended_swap_active",
+    "relocate_and_make_active",
+    "exchange_and_make_active",
+    "exchange_path_start_ends_and_make_active",
+    "relocate_path_global_cheapest_insertion_insert_unperformed",
+    "shortest_path_swap_active",
+    "swap_active_chain",
+    "node_pair_swap_active",
+    "inactive_lns",
+)
 
 
 # --------------------------------------------------------------------------- public entry
@@ -333,7 +354,13 @@ def _build(problem: RoutingProblem) -> _Model:
 # --------------------------------------------------------------------------- search
 
 
-def _search_params(params: RoutingParams, time_limit_s: float, first: str | None = None, nodes: int = 0):
+def _search_params(
+    params: RoutingParams,
+    time_limit_s: float,
+    first: str | None = None,
+    nodes: int = 0,
+    extra_operators: dict[str, bool] | None = None,
+):
     sp = pywrapcp.DefaultRoutingSearchParameters()
     if params.insertion_neighbors and nodes > params.insertion_neighbors:
         gci = sp.global_cheapest_insertion_first_solution_parameters
@@ -354,13 +381,13 @@ def _search_params(params: RoutingParams, time_limit_s: float, first: str | None
             sisr.max_removed_sequence_size = 10
             sisr.avg_num_removed_visits = 10
             sisr.bypass_factor = 0.01
-    ops = {**DEFAULT_OPERATORS, **params.operators}
+    ops = {**DEFAULT_OPERATORS, **(extra_operators or {}), **params.operators}
     for name, on in ops.items():
         field_name = name if name.startswith("use_") else f"use_{name}"
         if not hasattr(sp.local_search_operators, field_name):
             raise BadInput(f"RoutingParams.operators: unknown local search operator {name!r}")
         setattr(sp.local_search_operators, field_name, _BOOL_TRUE if on else _BOOL_FALSE)
-    for name, value in params.tweaks.items():
+    for name, value in {**DEFAULT_TWEAKS, **params.tweaks}.items():
         target = sp
         *path, last = name.split(".")
         try:
@@ -384,27 +411,42 @@ def _solve_one(
     def remaining() -> float:
         return max(0.05, params.time_limit_s - (time.perf_counter() - t0) - 0.05)
 
-    warm = None
+    stats_extra: dict[str, str] = {}
     if not m.stops:
         sp = _search_params(params, remaining(), first, routing.nodes())
         sp.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
         sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
         assignment = routing.SolveWithParameters(sp)
     else:
-        assignment = None
-        if params.warm_start_s > 0 and remaining() > 2 * params.warm_start_s:
-            quick = params.with_(metaheuristic="GREEDY_DESCENT")
-            warm = routing.SolveWithParameters(
-                _search_params(quick, params.warm_start_s, first, routing.nodes())
+        nodes = routing.nodes()
+        # phase 1: the start (the construction alone, or a short greedy descent as warm start)
+        quick = params.with_(metaheuristic="GREEDY_DESCENT")
+        sp = _search_params(quick, params.warm_start_s or remaining(), first, nodes)
+        if params.warm_start_s <= 0:
+            sp.solution_limit = 1
+        warm = routing.SolveWithParameters(sp)
+        if routing.status() == routing_enums_pb2.RoutingSearchStatus.ROUTING_INVALID:
+            raise BadInput(f"invalid routing search parameters: {params}")
+        # phase 2: the metaheuristic. When the start serves every stop and none may be dropped,
+        # the operators that make stops (in)active can only waste time: switch them off.
+        extra = {}
+        if warm is not None and all(s.drop_penalty is None for s in m.stops):
+            unperformed = sum(
+                1
+                for i in range(1, len(m.stops) + 1)
+                if warm.Value(routing.NextVar(m.manager.NodeToIndex(i))) == m.manager.NodeToIndex(i)
             )
-            if warm is not None:
-                assignment = routing.SolveFromAssignmentWithParameters(
-                    warm, _search_params(params, remaining(), first, routing.nodes())
-                )
+            if unperformed == 0:
+                extra = dict.fromkeys(_ACTIVITY_OPERATORS, False)
+        sp = _search_params(params, remaining(), first, nodes, extra)
+        assignment = (
+            routing.SolveFromAssignmentWithParameters(warm, sp)
+            if warm is not None
+            else routing.SolveWithParameters(sp)
+        )
         if assignment is None:
-            assignment = routing.SolveWithParameters(
-                _search_params(params, remaining(), first, routing.nodes())
-            )
+            assignment = warm
+        stats_extra = {"activity_operators": "off" if extra else "on"}
     status = _STATUS.get(routing.status(), str(routing.status()))
     if status == "ROUTING_INVALID":
         raise BadInput(f"invalid routing search parameters: {params}")
@@ -412,7 +454,7 @@ def _solve_one(
         "build_s": round(build_s, 3),
         "first_solution": first or params.first_solution,
         "routing_nodes": routing.nodes(),
-        "warm_start": int(warm is not None),
+        **stats_extra,
     }
     if assignment is None:
         unserved = tuple(m.pre_unserved) + tuple(Unserved(s.key, "not served") for s in m.stops)

@@ -13,6 +13,12 @@ from ltc_scheduler.errors import BadInput
 
 FLASH_KEY = "orders_flash"
 
+#: a header row and one example line (the columns the importer reads)
+TEMPLATE = (
+    "external_id,facility_id,resident_id,unit,room,medication,ndc,order_class,doses,cards,received_at,need_by\n"
+    "RX0001,145011,R1001,1 North,101A,Metformin 500 mg tablet,,cycle_fill,28,1,2026-11-26 08:00,2026-11-27\n"
+)
+
 
 def import_orders_text(
     engine: sa.Engine, *, name: str, data: bytes, who: str, tz: str | None = None
@@ -39,6 +45,14 @@ def upload_orders_form(engine: sa.Engine, *, who: str, tz: str | None = None) ->
         "(+ unit, room, medication or ndc, status). Same checks as `ltc-scheduler import orders`: "
         "if any row is wrong, nothing is imported and every bad row is listed."
     )
+    st.download_button(
+        "CSV template",
+        TEMPLATE,
+        file_name="orders_template.csv",
+        mime="text/csv",
+        icon=":material/description:",
+        on_click="ignore",
+    )
     with st.form("upload_orders", clear_on_submit=False):
         upload = st.file_uploader("Orders CSV", type=["csv"], key="orders_file")
         submitted = st.form_submit_button("Import orders", type="primary", icon=":material/upload_file:")
@@ -48,7 +62,8 @@ def upload_orders_form(engine: sa.Engine, *, who: str, tz: str | None = None) ->
         st.warning("Choose a CSV file first.")
         return
     try:
-        result = import_orders_text(engine, name=upload.name, data=upload.getvalue(), who=who, tz=tz)
+        with st.spinner(f"Checking and importing {upload.name}..."):
+            result = import_orders_text(engine, name=upload.name, data=upload.getvalue(), who=who, tz=tz)
     except BadInput as exc:
         first = str(exc).splitlines()[0]
         st.error(f"**Nothing was imported.** {first}", icon=":material/error:")

@@ -59,7 +59,8 @@ def route_map(
         )
         lats += [f.location.lat for f in missing]
         lons += [f.location.lon for f in missing]
-    for no in range(1, len(plan.routes) + 1):
+    order = sorted(range(1, len(plan.routes) + 1), key=lambda n: n == highlight)  # highlighted route on top
+    for no in order:
         rows = stop_rows(plan, problem, no)
         pts = [r for r in rows if r.lat is not None and r.lon is not None]
         color = route_color(no)
@@ -78,6 +79,7 @@ def route_map(
                 opacity=0.25 if dim else 0.9,
                 name=label,
                 legendgroup=f"r{no}",
+                legendrank=no,
                 hoverinfo="skip",
             )
         )

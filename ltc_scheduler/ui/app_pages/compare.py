@@ -37,7 +37,7 @@ kpis["Change"] = [
     "" if x is None or y is None else (f"{y - x:+.1f}" if isinstance(y, float) else f"{y - x:+d}")
     for x, y in zip(kpis["A"], kpis["B"], strict=True)
 ]
-st.dataframe(kpis.astype(str), width="stretch")
+st.dataframe(kpis.astype(str), width="stretch", height=36 * (len(kpis) + 1) + 4)
 
 st.subheader("Routes")
 st.dataframe(routes_changed(a.plan, b.plan, b.problem), hide_index=True, width="stretch")

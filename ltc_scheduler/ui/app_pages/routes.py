@@ -129,5 +129,10 @@ st.dataframe(
     stops_frame(plan, problem, chosen),
     hide_index=True,
     width="stretch",
-    column_config={"STAT": st.column_config.CheckboxColumn()},
+    column_config={
+        "STAT": st.column_config.CheckboxColumn(),
+        "Address": st.column_config.TextColumn(width="medium"),
+        "Service (min)": st.column_config.NumberColumn("Service", help="minutes at the stop"),
+        "Late (min)": st.column_config.NumberColumn("Late", help="minutes after the window"),
+    },
 )
