@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,28 @@ def test_gantt_verification_lanes_never_overlap() -> None:
             lanes.setdefault(row, []).append((base, minutes))
     assert len(lanes) >= 2  # B0000 and B0100 are verified at the same time
     for items in lanes.values():
-        items.sort()
+        items = sorted(set(items))  # batches of one session share one bar slot
         for (a, am), (b, _) in zip(items, items[1:], strict=False):
             assert a + dt.timedelta(minutes=am) <= b
+
+
+def test_gantt_draws_one_verification_session_in_one_lane() -> None:
+    """Batches a pharmacist checks together (same facility, same interval) share a lane."""
+    plan = sample_plan()
+    first = next(b for b in plan.batches if b.verify_start_min is not None)
+    twin = replace(first, key="B9999", kind=first.kind)
+    plan = replace(plan, batches=(*plan.batches, twin))
+    rows = {
+        row
+        for name, row, base, minutes in _bars(gantt(plan, sample_problem()))
+        if row.startswith("Verification")
+    }
+    before = {
+        row
+        for name, row, base, minutes in _bars(gantt(sample_plan(), sample_problem()))
+        if row.startswith("Verification")
+    }
+    assert rows == before  # the twin added no lane
 
 
 def test_gantt_of_an_unscheduled_plan_says_so() -> None:

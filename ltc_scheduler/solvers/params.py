@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 #: (worker ``i`` uses entry ``i % len``). Names are OR-Tools ``FirstSolutionStrategy`` values.
 MULTI_START_STRATEGIES: tuple[str, ...] = (
     "PARALLEL_CHEAPEST_INSERTION",
-    "SAVINGS",
     "LOCAL_CHEAPEST_INSERTION",
+    "SEQUENTIAL_CHEAPEST_INSERTION",
     "PATH_CHEAPEST_ARC",
 )
 

@@ -25,19 +25,28 @@ _PATTERN = {(False, False): "", (True, False): "/", (False, True): "x", (True, T
 
 
 def _verification_lanes(batches: list[Batch]) -> dict[str, int]:
-    """Greedy lane per verification interval so concurrent checks do not overlap on one row."""
-    lanes: list[int] = []  # end minute of the last interval in each lane
+    """A lane per verification session, greedily, so concurrent checks do not overlap on one row.
+
+    A pharmacist checks a facility's batches of one packing job together: batches with the same
+    facility and the same verification interval are one session and share one lane (drawing each
+    batch in a lane of its own would suggest more pharmacists at work than are on shift).
+    """
+    lanes: list[int] = []  # end minute of the last session in each lane
+    lane_of_session: dict[tuple[int, int, int], int] = {}
     lane_of: dict[str, int] = {}
-    for b in sorted(batches, key=lambda b: (b.verify_start_min, b.verify_end_min, b.key)):
+    for b in sorted(batches, key=lambda b: (b.verify_start_min, b.verify_end_min, b.facility_id, b.key)):
         assert b.verify_start_min is not None and b.verify_end_min is not None
-        for i, end in enumerate(lanes):
-            if end <= b.verify_start_min:
-                lanes[i] = b.verify_end_min
-                lane_of[b.key] = i
-                break
-        else:
-            lanes.append(b.verify_end_min)
-            lane_of[b.key] = len(lanes) - 1
+        session = (b.facility_id, b.verify_start_min, b.verify_end_min)
+        if session not in lane_of_session:
+            for i, end in enumerate(lanes):
+                if end <= b.verify_start_min:
+                    lanes[i] = b.verify_end_min
+                    lane_of_session[session] = i
+                    break
+            else:
+                lanes.append(b.verify_end_min)
+                lane_of_session[session] = len(lanes) - 1
+        lane_of[b.key] = lane_of_session[session]
     return lane_of
 
 
