@@ -100,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def emit(row: dict) -> None:
         rows.append(row)
-        if not args.json:
+        if args.json:  # progress on stderr, the document on stdout
+            print(
+                f"{row['instance']}: {row['distance']} gap {row['gap_pct']}% {row['validator']}",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
             gap = "" if row["gap_pct"] is None else f"{row['gap_pct']:.2f}"
             bk = "" if row["bks"] is None else f"{row['bks']:.1f}"
             print(

@@ -67,8 +67,17 @@ DISTRIBUTIONS: dict[str, Any] = {
     "admissions_per_resident": 0.004,  # each admission brings 6-12 lines
     "ekit_restock_prob": 0.6,  # per facility and day, 4-12 lines
     "stat_promise_min": 240,
+    # refills / PRN / e-kit lines go out today when received this long before the facility's last
+    # delivery window opens (and by 11:00); later ones are tomorrow's
+    "order_cutoff_before_window_min": 150,
     "minutes_per_card": 0.06,
     "verification_utilisation_target": 0.78,
+    # packaging lines run 05:00-21:00; a pharmacy with more facilities runs a night shift from 01:00
+    "night_shift_above_facilities": 30,
+    "night_shift_start_min": 60,
+    # fleet: enough vans for the estimated stops (a routine stop per facility, plus a STAT run per
+    # facility and arrival wave of urgent orders) at this many stops per van and day
+    "stops_per_van_day": 8,
 }
 
 # name, form, kind, schedule, refrigerated, weight
@@ -511,14 +520,18 @@ def generate_demo(
                     last_end,
                     received_day=date - dt.timedelta(days=rng.choice((2, 3, 3, 4))),
                 )
-        # refills and PRN: received yesterday afternoon to this morning, due by the last window
+        # refills and PRN: received yesterday afternoon to this morning, due by the last window. A
+        # pharmacy sends today only what arrived by the order cut-off of its last delivery run
+        # (``order_cutoff_before_window_min`` before the facility's last window opens, at the
+        # latest 11:00); later orders belong to tomorrow's plan
+        cutoff = min(11 * 60, windows[-1][0] - D["order_cutoff_before_window_min"])
         for oclass, rate, doses in (
             (OrderClass.REFILL, D["refill_per_resident"], 30),
             (OrderClass.PRN, D["prn_per_resident"], 20),
         ):
             for _ in range(_poisson(rng, rate * n_res)):
                 r = rng.choice(residents)
-                rec = rng.randint(-10 * 60, min(11 * 60, last_end - 120))
+                rec = rng.randint(-10 * 60, cutoff)
                 add_line(fi, r["external_id"], _draw_med(rng), oclass, doses, rec, last_end)
         # STAT first doses: need-by = received + 4 h, placed inside one of the facility's windows
         for _ in range(_poisson(rng, D["stat_per_resident"] * n_res)):
@@ -537,7 +550,7 @@ def generate_demo(
                 add_line(fi, r["external_id"], _draw_med(rng), OrderClass.NEW_ADMISSION, 7, rec, last_end)
         # emergency-kit restock (pseudo-resident "<facility>-EKIT")
         if rng.random() < D["ekit_restock_prob"]:
-            rec = rng.randint(-6 * 60, 8 * 60)
+            rec = rng.randint(-6 * 60, min(8 * 60, cutoff))
             for _k in range(rng.randint(4, 12)):
                 add_line(
                     fi, f"{f.external_id}-EKIT", _draw_med(rng), OrderClass.EKIT_RESTOCK, 10, rec, last_end
@@ -552,7 +565,11 @@ def generate_demo(
     for ln in lines:
         cards_by_kind[kind_by_id[ln["medication_id"]]] += ln["cards"]
     total_cards = sum(cards_by_kind.values())
-    pack_lines = _packaging_lines(spec.packaging_lines if facilities is None else _lines_for(n_fac))
+    # a pharmacy with a morning rush bigger than the early shift can pack runs a night shift: cycle
+    # fills (received days before) are packed overnight so that the morning vans leave loaded
+    n_lines = spec.packaging_lines if facilities is None else _lines_for(n_fac)
+    line_start = D["night_shift_start_min"] if n_fac > D["night_shift_above_facilities"] else 5 * 60
+    pack_lines = _packaging_lines(n_lines, start=line_start)
     session.add_all(pack_lines)
 
     mpc = D["minutes_per_card"]
@@ -562,12 +579,19 @@ def generate_demo(
     # pharmacists: 05:00-13:00 and 13:00-21:00 always (verification is covered all day); more
     # shifts for the volume at the target utilisation: full 8-hour shifts staggered from 06:30 every
     # 90 min, then one part-time shift (at least 4 h) for the rest
-    verify_min, totes_est, batches_est = _estimate_day(
-        lines, fac_rows, kind_by_id, res_unit, settings, mpc, controlled_ids, cold_ids
+    morning_fac = {f.id for f, ws in zip(fac_rows, fac_windows, strict=True) if ws[0][0] < 12 * 60}
+    verify_min, totes_est, batches_est, morning_min, stops_est = _estimate_day(
+        lines, fac_rows, kind_by_id, res_unit, settings, mpc, controlled_ids, cold_ids, morning_fac
     )
     need = verify_min / D["verification_utilisation_target"]
     shifts = [(5 * 60, 480), (13 * 60, 480)]
-    rest = need - 960
+    if line_start < 5 * 60:
+        # night pharmacists (from the night shift's start, 8 h) for the routine work of the
+        # facilities with a morning window: verified by 08:45, about 78 % busy with the 05:00 shift
+        usable = 8 * 60 + 45 - line_start
+        n_night = max(1, math.ceil(morning_min / D["verification_utilisation_target"] / usable - 0.5))
+        shifts += [(line_start, 480)] * n_night
+    rest = need - sum(n for _, n in shifts)
     k = 0
     while rest > 60:
         n = 480 if rest >= 480 else min(480, max(240, 30 * math.ceil(rest / 30)))
@@ -584,14 +608,20 @@ def generate_demo(
     # enough vans for the stops and for the day's totes (two trips, loaded to about 85 %)
     caps = (48, 40, 60, 36, 52, 44)
     mean_cap = sum(caps) / len(caps)
-    n_veh = max(5, math.ceil(n_fac / 10), math.ceil(totes_est / (2 * mean_cap * 0.85)))
+    n_veh = max(
+        5,
+        math.ceil(n_fac / 10),
+        math.ceil(totes_est / (2 * mean_cap * 0.85)),
+        math.ceil(stops_est / D["stops_per_van_day"]),
+    )
     colds = (4, 2, 3, 2, 4, 3)  # authorised vans get 2 more: controlled + cold often travel together
     vehicles = []
     for i in range(n_veh):
         early = i % 5 not in (1, 3)  # 60 % early shift, 40 % late shift (at least one late)
-        # 3 in 5 drivers are authorised, on both shifts: with 10 % controlled lines nearly every
-        # stop carries some controlled item, so half the fleet would leave most stops to too few vans
-        authorised = i % 5 in (0, 1, 2)
+        # 9 in 10 drivers are authorised, on both shifts: with 10 % controlled lines nearly every
+        # stop carries some controlled item, so a van without authorisation can take few stops
+        # (measured on the medium day: 3 in 5 authorised left 20 more morning stops late)
+        authorised = i % 10 != 9
         vehicles.append(
             m.Vehicle(
                 name=f"Van {i + 1:02d}",
@@ -655,6 +685,8 @@ def generate_demo(
         "totes_estimate": totes_est,
         "fleet_tote_capacity": fleet_totes,
         "vehicles": n_veh,
+        "stops_estimate": stops_est,
+        "packaging_line_hours": f"{line_start // 60:02d}:00-21:00",
         "facilities_with_cycle_fill_today": sum(1 for u in due_units.values() if u),
     }
     repo.add_audit_event(session, who="demo", what="demo.generate", details=summary)
@@ -670,8 +702,9 @@ def _estimate_day(
     mpc: float,
     controlled_ids: set[int],
     cold_ids: set[int],
-) -> tuple[int, int, int]:
-    """Estimated ``(pharmacist minutes, totes, batches)`` of the day, batch by batch.
+    morning_fac: set[int] | None = None,
+) -> tuple[int, int, int, int, int]:
+    """Estimated ``(pharmacist minutes, totes, batches, morning minutes, stops)`` of the day.
 
     Batches are estimated the way a pharmacy packs: per facility (and wing when the facility has
     more than ``large_facility_beds`` beds), packaging kind, controlled / cold / urgent apart,
@@ -694,51 +727,68 @@ def _estimate_day(
             ln["order_class"] in urgent,
         )
         groups[key] += ln["cards"]
-    minutes = totes = batches = 0
+    minutes = totes = batches = morning = 0
     shared: Counter[tuple[Any, ...]] = Counter()
     for (fid, unit, _kind, controlled, cold, urg), cards in groups.items():
         n_batches = max(1, math.ceil(cards / settings.max_batch_cards))
         per = cards / n_batches
         batches += n_batches
-        minutes += n_batches * max(1, math.ceil(per * mpc))
+        m_batch = n_batches * max(1, math.ceil(per * mpc))
+        minutes += m_batch
+        if morning_fac is not None and fid in morning_fac and not urg:
+            morning += m_batch
         if controlled or cold:
             totes += n_batches * max(1, math.ceil(per / settings.cards_per_tote))
         else:
             shared[(fid, unit, urg)] += cards
     totes += sum(math.ceil(c / settings.cards_per_tote) for c in shared.values())
-    return minutes, totes, batches
+    # stops: one routine delivery per facility, plus a STAT run per facility and arrival wave of
+    # urgent orders (a new wave when an order arrives more than 90 min after the wave's first)
+    arrivals: dict[int, list[dt.datetime]] = {}
+    for ln in lines:
+        if ln["order_class"] in urgent:
+            arrivals.setdefault(ln["facility_id"], []).append(ln["received_at"])
+    waves = 0
+    for times in arrivals.values():
+        first: dt.datetime | None = None
+        for t in sorted(times):
+            if first is None or t - first > dt.timedelta(minutes=90):
+                first, waves = t, waves + 1
+    stops = len({k[0] for k in groups}) + waves
+    return minutes, totes, batches, morning, stops
 
 
 def _lines_for(n_fac: int) -> int:
     return 3 if n_fac <= 30 else 4 if n_fac <= 100 else 6
 
 
-def _packaging_lines(n: int) -> list[m.PackagingLine]:
-    """3, 4 or 6 lines running 05:00-21:00.
+def _packaging_lines(n: int, start: int = 5 * 60) -> list[m.PackagingLine]:
+    """3, 4 or 6 lines running from ``start`` (05:00, or 01:00 with a night shift) to 21:00.
 
     Rates are cards (blister/unit-dose), pouch strips or labelled bottles per hour. Changeovers:
-    15 min when a multi-kind line switches kind; per facility switch 2 min on card lines and the
-    pouch packager (labels, count sheet), 1 min on the vial/bottle bench.
+    15 min when a multi-kind line switches kind; 1 min per facility switch (the machines print
+    facility and resident on every card or pouch; the operator swaps the output tote and starts the
+    facility's count sheet).
     """
     B, U, P, V = (k.value for k in (_B, _U, _P, _V))
     specs: dict[int, list[tuple[str, str, int, int, list[list[int]]]]] = {
         3: [
-            ("Blister line A", f"{B},{U}", 500, 2, []),
-            ("Pouch packager", f"{P}", 900, 2, []),
+            ("Blister line A", f"{B},{U}", 500, 1, []),
+            ("Pouch packager", f"{P}", 900, 1, []),
             ("Vial/bottle bench", f"{V}", 300, 1, []),
         ],
         4: [
-            ("Blister line A", f"{B},{U}", 550, 2, []),
-            ("Blister line B", f"{B},{U}", 500, 2, [[13 * 60, 13 * 60 + 30]]),
-            ("Pouch packager", f"{P}", 900, 2, []),
+            ("Blister line A", f"{B},{U}", 550, 1, []),
+            ("Blister line B", f"{B},{U}", 500, 1, [[13 * 60, 13 * 60 + 30]]),
+            ("Pouch packager", f"{P}", 900, 1, []),
             ("Vial/bottle bench", f"{V}", 350, 1, []),
         ],
         6: [
-            ("Blister line A", f"{B}", 550, 2, []),
-            ("Blister line B", f"{B},{U}", 500, 2, [[13 * 60, 13 * 60 + 30]]),
-            ("Unit-dose line C", f"{U},{B}", 450, 2, []),
-            ("Unit-dose line D", f"{U}", 400, 2, [[10 * 60, 10 * 60 + 30]]),
-            ("Pouch packager", f"{P}", 900, 2, []),
+            ("Blister line A", f"{B}", 550, 1, []),
+            ("Blister line B", f"{B},{U}", 500, 1, [[13 * 60, 13 * 60 + 30]]),
+            ("Unit-dose line C", f"{U},{B}", 450, 1, []),
+            ("Unit-dose line D", f"{U}", 400, 1, [[10 * 60, 10 * 60 + 30]]),
+            ("Pouch packager", f"{P}", 900, 1, []),
             ("Vial/bottle bench", f"{V}", 400, 1, []),
         ],
     }
@@ -749,7 +799,7 @@ def _packaging_lines(n: int) -> list[m.PackagingLine]:
             cards_per_hour=rate,
             changeover_kind_min=15,
             changeover_facility_min=co,
-            available_start_min=5 * 60,
+            available_start_min=start,
             available_end_min=21 * 60,
             downtime=down,
         )

@@ -68,7 +68,7 @@ def test_urgent_lines_are_batched_apart_and_get_need_by_deadlines():
     orders = [
         order(1, 1, cls=OrderClass.STAT, need_by=14 * 60, received=10 * 60),
         order(2, 1, cls=OrderClass.REFILL, need_by=20 * 60),
-        order(3, 1, cls=OrderClass.NEW_ADMISSION, need_by=15 * 60),
+        order(3, 1, cls=OrderClass.NEW_ADMISSION, need_by=15 * 60, received=10 * 60 + 30),
     ]
     p = make_problem(
         orders, facilities=(facility(1, windows=((6 * 60, 7 * 60 + 30), (9 * 60 + 30, 13 * 60))),)
@@ -94,3 +94,19 @@ def test_keys_are_deterministic_and_independent_of_input_order():
     assert [(b.key, b.order_line_ids) for b in b1] == [(b.key, b.order_line_ids) for b in b2]
     assert [b.key for b in b1] == [f"B{i:04d}" for i in range(1, len(b1) + 1)]
     assert [b.key for b in form_batches(p1, key_start=50)][0] == "B0050"
+
+
+def test_urgent_lines_received_hours_apart_are_separate_batches():
+    """A STAT received at 13:00 must not hold back the one received at 07:00 (its own promise)."""
+    orders = [
+        order(1, 1, cls=OrderClass.STAT, need_by=11 * 60, received=7 * 60),
+        order(2, 1, cls=OrderClass.STAT, need_by=11 * 60 + 30, received=7 * 60 + 30),
+        order(3, 1, cls=OrderClass.STAT, need_by=17 * 60, received=13 * 60),
+        order(4, 1, cls=OrderClass.REFILL, need_by=20 * 60, received=-600),
+        order(5, 1, cls=OrderClass.REFILL, need_by=20 * 60, received=9 * 60),
+    ]
+    p = make_problem(orders, facilities=(facility(1),))
+    bs = _by_lines(form_batches(p, travel_minutes={1: 20}))
+    assert set(bs) == {(1, 2), (3,), (4, 5)}  # routine lines still share one batch
+    assert bs[(1, 2)].deadline_min == 11 * 60 - 20 - LOAD_MARGIN_MIN
+    assert bs[(3,)].deadline_min == 17 * 60 - 20 - LOAD_MARGIN_MIN

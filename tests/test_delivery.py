@@ -160,6 +160,28 @@ def test_stat_stop_split_when_waiting_for_it_would_make_the_routine_late(travel)
     assert "14-stat" not in stops_by_key(rp)
 
 
+def test_stat_batches_with_promises_hours_apart_make_separate_stat_stops(travel):
+    # B6 (line 6) must be ready by 11:00, B7 (line 7) by 14:00: one stop would wait for B7 and
+    # break B6's promise, so each wave is its own STAT stop; the routine stop stays apart
+    bs = [b for b in day_batches() if b.key != "B6"] + [
+        batch("B6", 14, (6,), order_class=OrderClass.STAT, ready=9 * H, deadline_min=11 * H),
+        batch("B7", 14, (7,), order_class=OrderClass.STAT, ready=12 * H, deadline_min=14 * H),
+    ]
+    rp = build_routing_problem(day_problem(), bs, travel)
+    s = stops_by_key(rp)
+    assert {"14", "14-stat", "14-stat-B7"} <= set(s)
+    assert s["14-stat"].release == 9 * H * 60 and s["14-stat-B7"].release == 12 * H * 60
+    assert s["14-stat"].priority and s["14-stat-B7"].drop_penalty is None
+    carried = stop_batches(rp, bs)
+    assert [b.key for b in carried["14-stat"]] == ["B6"] and [b.key for b in carried["14-stat-B7"]] == ["B7"]
+    assert [b.key for b in carried["14"]] == ["B5"]
+    # within 90 min of each other: one STAT stop
+    bs2 = [replace(b, deadline_min=11 * H + 60) if b.key == "B7" else b for b in bs]
+    rp2 = build_routing_problem(day_problem(), bs2, travel)
+    assert "14-stat-B7" not in stops_by_key(rp2)
+    assert [b.key for b in stop_batches(rp2, bs2)["14-stat"]] == ["B6", "B7"]
+
+
 # ---------------------------------------------------------------- vehicles
 
 

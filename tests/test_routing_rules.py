@@ -420,3 +420,23 @@ def test_departure_pushed_late_no_waiting_before_first_stop():
     assert (t.depart, v.arrival, v.start, v.departure, t.return_) == (90, 100, 100, 107, 117)
     assert (t.distance, t.duration) == (20, 27)
     assert hard(p, sol) == []
+
+
+def test_max_duration_counts_waiting_in_the_reported_trip():
+    """A closes at 20, B opens at 80: one trip A,B lasts >= 80 with waiting, over A's 60.
+
+    The model bounds driving + service per trip (30 here); the waiting is checked on the final
+    schedule, so the answer is never an over-long trip: B goes on a second trip or is reported.
+    """
+    dur = matrix([[0, 10, 10], [10, 0, 10], [10, 10, 0]])
+    p = problem(
+        [stop("A", 1, windows=((0, 20),)), stop("B", 2, windows=((80, 100),))],
+        [veh("A", max_duration=60, max_trips=2)],
+        dur,
+        reload_time=5,
+    )
+    sol = solve(p)
+    assert all(t.duration <= 60 for t in sol.trips)
+    assert {v.stop_key for t in sol.trips for v in t.visits} | {u.key for u in sol.unserved} == {"A", "B"}
+    assert all(u.reason for u in sol.unserved)
+    assert hard(p, sol) == []

@@ -54,6 +54,10 @@ CLASS_RANK: dict[OrderClass, int] = {
 
 URGENT = (OrderClass.STAT, OrderClass.NEW_ADMISSION)
 
+#: urgent lines of one facility and kind received more than this many minutes apart are batched
+#: apart (each arrival wave is its own delivery promise)
+URGENT_WAVE_MIN = 60
+
 #: fallback travel estimate when no travel matrix is given: great circle x detour at this speed
 _FALLBACK_DETOUR = 1.3
 _FALLBACK_KMH = 40.0
@@ -96,8 +100,11 @@ def routine_deadline(facility: Facility, *, travel_min: int, earliest_ready: int
     return max(target, earliest_ready)
 
 
-def _earliest_ready(problem: PlanningProblem, kind: PackagingKind, cards: int) -> int:
-    """The earliest moment a batch of ``cards`` cards of ``kind`` could be verified."""
+def _earliest_ready(
+    problem: PlanningProblem, kind: PackagingKind, cards: int, received: int | None = None
+) -> int:
+    """The earliest moment a batch of ``cards`` cards of ``kind``, whose last order line was
+    received at ``received``, could be verified."""
     best: int | None = None
     for line in problem.lines:
         if kind not in line.kinds or not line.available:
@@ -105,6 +112,8 @@ def _earliest_ready(problem: PlanningProblem, kind: PackagingKind, cards: int) -
         start = min(w.start for w in line.available)
         if problem.now_min is not None:
             start = max(start, problem.now_min)
+        if received is not None:
+            start = max(start, received)
         t = start + line.process_minutes(cards)
         best = t if best is None else min(best, t)
     if best is None:
@@ -126,6 +135,19 @@ def _split(lines: list[OrderLine], max_cards: int) -> list[list[OrderLine]]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def _arrival_waves(lines: list[OrderLine]) -> list[list[OrderLine]]:
+    """Urgent lines in arrival waves: a new wave when a line arrives more than
+    :data:`URGENT_WAVE_MIN` after the wave's first one (a STAT received at 13:00 does not hold back
+    the one received at 07:00). Each wave keeps the need-by order."""
+    waves: list[list[OrderLine]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.received_min, ln.id)):
+        if waves and ln.received_min - waves[-1][0].received_min <= URGENT_WAVE_MIN:
+            waves[-1].append(ln)
+        else:
+            waves.append([ln])
+    return [sorted(w, key=lambda ln: (ln.need_by_min, ln.id)) for w in waves]
 
 
 def form_batches(
@@ -161,39 +183,48 @@ def form_batches(
         )
         groups[key].append(ln)
 
+    chunks: list[tuple[tuple, list[OrderLine]]] = []
+    # the routine batches of a facility travel together (one stop): they aim at the first window
+    # that the last of them can still reach (received late in the morning -> the afternoon window)
+    fac_ready: dict[int, int] = {}
+    for key in sorted(groups, key=lambda k: k[:3] + k[4:]):
+        lines = sorted(groups[key], key=lambda ln: (ln.need_by_min, ln.id))
+        arrivals = [lines] if key[6] else _arrival_waves(lines)
+        for chunk in (c for wave in arrivals for c in _split(wave, s.max_batch_cards)):
+            chunks.append((key, chunk))
+            if key[6]:
+                got = max(ln.received_min for ln in chunk)
+                ready = _earliest_ready(problem, key[3], sum(ln.cards for ln in chunk), got)
+                fac_ready[key[0]] = max(fac_ready.get(key[0], ready), ready)
     batches: list[Batch] = []
     n = key_start
-    for key in sorted(groups, key=lambda k: k[:3] + k[4:]):
+    for key, chunk in chunks:
         fac_id, unit, _, kind, controlled, cold, routine = key
         fac = facilities[fac_id]
-        lines = sorted(groups[key], key=lambda ln: (ln.need_by_min, ln.id))
         tr = travel.get(fac_id, 0)
-        for chunk in _split(lines, s.max_batch_cards):
-            cards = sum(ln.cards for ln in chunk)
-            order_class = min((ln.order_class for ln in chunk), key=lambda c: CLASS_RANK[c])
-            need_by = min(ln.need_by_min for ln in chunk)
-            if routine:
-                deadline = routine_deadline(
-                    fac, travel_min=tr, earliest_ready=_earliest_ready(problem, kind, cards), need_by=need_by
-                )
-            else:
-                deadline = need_by - tr - LOAD_MARGIN_MIN
-            batches.append(
-                Batch(
-                    key=f"B{n:04d}",
-                    facility_id=fac_id,
-                    unit=unit,
-                    kind=kind,
-                    order_line_ids=tuple(ln.id for ln in chunk),
-                    cards=cards,
-                    totes=max(1, -(-cards // s.cards_per_tote)),
-                    cold=cold,
-                    controlled=controlled,
-                    order_class=order_class,
-                    deadline_min=deadline,
-                )
+        cards = sum(ln.cards for ln in chunk)
+        order_class = min((ln.order_class for ln in chunk), key=lambda c: CLASS_RANK[c])
+        need_by = min(ln.need_by_min for ln in chunk)
+        if routine:
+            deadline = routine_deadline(fac, travel_min=tr, earliest_ready=fac_ready[fac_id], need_by=need_by)
+        else:
+            deadline = need_by - tr - LOAD_MARGIN_MIN
+        batches.append(
+            Batch(
+                key=f"B{n:04d}",
+                facility_id=fac_id,
+                unit=unit,
+                kind=kind,
+                order_line_ids=tuple(ln.id for ln in chunk),
+                cards=cards,
+                totes=max(1, -(-cards // s.cards_per_tote)),
+                cold=cold,
+                controlled=controlled,
+                order_class=order_class,
+                deadline_min=deadline,
             )
-            n += 1
+        )
+        n += 1
     return share_totes(batches, s.cards_per_tote)
 
 

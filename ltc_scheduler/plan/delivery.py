@@ -81,6 +81,9 @@ RELOAD_MIN = 10
 SPLIT_GAP_MIN = 60
 #: key suffix of the urgent stop of a split facility
 STAT_SUFFIX = "-stat"
+#: urgent batches of one facility whose ready-by deadlines lie within this many minutes of the
+#: wave's first one travel together; later ones make another STAT stop
+STAT_WAVE_MIN = 90
 
 
 def day_points(problem: PlanningProblem) -> list[GeoPoint]:
@@ -193,18 +196,38 @@ def _groups(
         bs = sorted(by_fac.get(fac.id, []), key=lambda b: b.key)
         if not bs:
             continue
-        urgent = [b for b in bs if _is_urgent(b)]
         routine = [b for b in bs if not _is_urgent(b)]
-        split = False
-        if urgent and routine:
+        waves = _urgent_waves([b for b in bs if _is_urgent(b)])
+        first = waves[0] if waves else []
+        merged = False
+        if first and routine:
             travel_min = travel.minutes(0, nodes[fac.id]) if travel is not None else 0
-            split = not _merge_ok(problem, fac, urgent, routine, ready, travel_min, lines)
-        if split:
-            out.append(_Group(str(fac.id), fac, tuple(routine), urgent=False, routine=True))
-            out.append(_Group(f"{fac.id}{STAT_SUFFIX}", fac, tuple(urgent), urgent=True, routine=False))
-        else:
-            out.append(_Group(str(fac.id), fac, tuple(bs), urgent=bool(urgent), routine=bool(routine)))
+            merged = _merge_ok(problem, fac, first, routine, ready, travel_min, lines)
+        if routine:
+            both = routine + first if merged else routine
+            out.append(_Group(str(fac.id), fac, tuple(sorted(both, key=lambda b: b.key)), bool(merged), True))
+        for i, wave in enumerate(waves):
+            if i == 0 and merged:
+                continue
+            key = str(fac.id) if i == 0 and not routine else f"{fac.id}{STAT_SUFFIX}"
+            if i > 0:
+                key = f"{fac.id}{STAT_SUFFIX}-{wave[0].key}"
+            out.append(_Group(key, fac, tuple(sorted(wave, key=lambda b: b.key)), urgent=True, routine=False))
     return out
+
+
+def _urgent_waves(urgent: Sequence[Batch]) -> list[list[Batch]]:
+    """A facility's urgent batches in delivery waves: by ready-by deadline (then key), a new wave
+    whenever a deadline is more than :data:`STAT_WAVE_MIN` after the wave's first one. A STAT
+    received at 07:00 and one received at 13:00 are two STAT runs, not one run that waits for
+    the later order and misses the earlier promise."""
+    waves: list[list[Batch]] = []
+    for b in sorted(urgent, key=lambda b: (b.deadline_min, b.key)):
+        if waves and b.deadline_min - waves[-1][0].deadline_min <= STAT_WAVE_MIN:
+            waves[-1].append(b)
+        else:
+            waves.append([b])
+    return waves
 
 
 def _routing_vehicle(problem: PlanningProblem, v: Vehicle) -> RoutingVehicle:
@@ -291,19 +314,33 @@ def build_routing_problem(
 
 
 def stop_batches(rp: RoutingProblem, batches: Sequence[Batch]) -> dict[str, tuple[Batch, ...]]:
-    """Stop key -> the batches it carries (the inverse of the grouping of :func:`build_routing_problem`)."""
+    """Stop key -> the batches it carries (the inverse of the grouping of :func:`build_routing_problem`).
+
+    The urgent batches of a facility are walked in the same order as :func:`_urgent_waves`; a
+    later wave's stop is keyed ``"<id>-stat-<its first batch>"``, so the waves are found again
+    from the keys (``batches`` must be those the problem was built from).
+    """
     keys = {st.key for st in rp.stops}
     out: dict[str, list[Batch]] = defaultdict(list)
-    for b in sorted(batches, key=lambda b: b.key):
-        plain = str(b.facility_id)
-        stat = f"{plain}{STAT_SUFFIX}"
-        key = stat if stat in keys and _is_urgent(b) else plain
-        out[key].append(b)
-    return {k: tuple(v) for k, v in out.items()}
+    urgent: dict[int, list[Batch]] = defaultdict(list)
+    for b in batches:
+        if _is_urgent(b):
+            urgent[b.facility_id].append(b)
+        else:
+            out[str(b.facility_id)].append(b)
+    for fid, bs in urgent.items():
+        plain = str(fid)
+        key = f"{plain}{STAT_SUFFIX}" if f"{plain}{STAT_SUFFIX}" in keys else plain
+        for b in sorted(bs, key=lambda b: (b.deadline_min, b.key)):
+            later = f"{plain}{STAT_SUFFIX}-{b.key}"
+            if later in keys:
+                key = later
+            out[key].append(b)
+    return {k: tuple(sorted(v, key=lambda b: b.key)) for k, v in sorted(out.items())}
 
 
 def _facility_id(key: str) -> int:
-    return int(key.removesuffix(STAT_SUFFIX))
+    return int(key.split("-", 1)[0])
 
 
 def _up(t: int) -> int:

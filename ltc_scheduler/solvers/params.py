@@ -77,6 +77,10 @@ class RoutingParams:
 
 #: Operator flags set on top of OR-Tools' defaults (tuned on Solomon, see benchmarks/README.md).
 DEFAULT_OPERATORS: dict[str, bool] = {
+    # relocate a stop next to one of its nearest neighbours, and exchange route segments:
+    # clearly better on Solomon R1/RC1 at 10 s (see benchmarks/README.md)
+    "relocate_neighbors": True,
+    "cross_exchange": True,
     # insertion-based LNS moves: each one re-inserts whole routes, slow for what they bring
     "global_cheapest_insertion_path_lns": False,
     "local_cheapest_insertion_path_lns": False,

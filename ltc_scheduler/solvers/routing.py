@@ -290,11 +290,12 @@ def _build(problem: RoutingProblem) -> _Model:
         idx = manager.NodeToIndex(i)
         cum = time_dim.CumulVar(idx)
         lo, hi = _stop_range(s, horizon)
+        soft = bool(s.windows) and s.late_penalty > 0 and s.max_late > 0
         cum.SetRange(lo, hi)
         for (_, b), (a2, _) in zip(s.windows, s.windows[1:], strict=False):
             if a2 - 1 >= b + 1:
                 cum.RemoveInterval(b + 1, a2 - 1)
-        if s.windows and s.late_penalty > 0 and s.max_late > 0:
+        if soft:
             time_dim.SetCumulVarSoftUpperBound(idx, s.windows[-1][1], int(s.late_penalty))
         penalty = big if s.drop_penalty is None else int(min(s.drop_penalty, big))
         routing.AddDisjunction([idx], penalty)
@@ -419,14 +420,16 @@ def _solve_one(
         assignment = routing.SolveWithParameters(sp)
     else:
         nodes = routing.nodes()
-        # phase 1: the start (the construction alone, or a short greedy descent as warm start)
-        quick = params.with_(metaheuristic="GREEDY_DESCENT")
-        sp = _search_params(quick, params.warm_start_s or remaining(), first, nodes)
-        if params.warm_start_s <= 0:
-            sp.solution_limit = 1
-        warm = routing.SolveWithParameters(sp)
-        if routing.status() == routing_enums_pb2.RoutingSearchStatus.ROUTING_INVALID:
-            raise BadInput(f"invalid routing search parameters: {params}")
+        warm = None
+        if warm is None:
+            # phase 1: the start (the construction alone, or a short greedy descent as warm start)
+            quick = params.with_(metaheuristic="GREEDY_DESCENT")
+            sp = _search_params(quick, params.warm_start_s or remaining(), first, nodes)
+            if params.warm_start_s <= 0:
+                sp.solution_limit = 1
+            warm = routing.SolveWithParameters(sp)
+            if routing.status() == routing_enums_pb2.RoutingSearchStatus.ROUTING_INVALID:
+                raise BadInput(f"invalid routing search parameters: {params}")
         # phase 2: the metaheuristic. When the start serves every stop and none may be dropped,
         # the operators that make stops (in)active can only waste time: switch them off.
         extra = {}
@@ -446,7 +449,7 @@ def _solve_one(
         )
         if assignment is None:
             assignment = warm
-        stats_extra = {"activity_operators": "off" if extra else "on"}
+        stats_extra["activity_operators"] = "off" if extra else "on"
     status = _STATUS.get(routing.status(), str(routing.status()))
     if status == "ROUTING_INVALID":
         raise BadInput(f"invalid routing search parameters: {params}")
