@@ -565,8 +565,8 @@ def generate_demo(
     for ln in lines:
         cards_by_kind[kind_by_id[ln["medication_id"]]] += ln["cards"]
     total_cards = sum(cards_by_kind.values())
-    # a pharmacy with a morning rush bigger than the early shift can pack runs a night shift: cycle
-    # fills (received days before) are packed overnight so that the morning vans leave loaded
+    # a pharmacy with more than ``night_shift_above_facilities`` facilities runs a night shift:
+    # cycle fills (received days before) are packed overnight so that the morning vans leave loaded
     n_lines = spec.packaging_lines if facilities is None else _lines_for(n_fac)
     line_start = D["night_shift_start_min"] if n_fac > D["night_shift_above_facilities"] else 5 * 60
     pack_lines = _packaging_lines(n_lines, start=line_start)
@@ -587,7 +587,8 @@ def generate_demo(
     shifts = [(5 * 60, 480), (13 * 60, 480)]
     if line_start < 5 * 60:
         # night pharmacists (from the night shift's start, 8 h) for the routine work of the
-        # facilities with a morning window: verified by 08:45, about 78 % busy with the 05:00 shift
+        # facilities with a morning window, verified by 08:45 at about the target utilisation
+        # (rounded to the nearest; the 05:00 pharmacist helps from 05:00)
         usable = 8 * 60 + 45 - line_start
         n_night = max(1, math.ceil(morning_min / D["verification_utilisation_target"] / usable - 0.5))
         shifts += [(line_start, 480)] * n_night

@@ -314,9 +314,10 @@ def test_second_trip_after_reload_when_capacity_runs_out():
 
 
 def test_single_trip_vehicle_cannot_reload():
+    """Same as above with one trip allowed (a release puts the model in its multi-trip form)."""
     dur = line_matrix([0, 10, 20])
     p = problem(
-        [stop("P", 1, totes=8), stop("Q", 2, totes=8)],
+        [stop("P", 1, totes=8, release=1), stop("Q", 2, totes=8)],
         [veh("A", capacity=10, max_trips=1)],
         dur,
     )

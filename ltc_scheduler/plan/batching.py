@@ -6,7 +6,8 @@ A batch is one facility (one unit/wing for facilities with more than
 * controlled-substance lines never share a batch with other lines (own tote, own count sheet);
 * refrigerated (cold) lines never share a batch with room-temperature lines (cooler tote);
 * urgent lines (STAT / new admission) are batched apart from routine lines, so that a first dose
-  does not wait for a cycle fill.
+  does not wait for a cycle fill; urgent lines received more than :data:`URGENT_WAVE_MIN` minutes
+  apart are batched apart too (each arrival has its own promise).
 
 Groups larger than ``settings.max_batch_cards`` are split (lines sorted by need-by, then id; a
 single line larger than the maximum is a batch of its own, lines are never cut in two).
@@ -23,7 +24,10 @@ Ready-by deadlines (minutes from local midnight, when the batch must be packed *
   least the earliest time the batch could be ready plus travel): that window's start - travel -
   :data:`LOAD_MARGIN_MIN`, never later than the lines' need-by - travel - margin, and never
   earlier than the earliest moment the batch could possibly be ready (so a deadline is never
-  impossible by construction). Facilities without windows use need-by only.
+  impossible by construction). Facilities without windows use need-by only. The routine batches
+  of a facility travel together (one stop), so "the earliest moment" is that of the last of them,
+  counting when its order lines were received: a refill received at 10:30 sends the facility's
+  routine delivery to the afternoon window instead of asking the lines for an impossible morning.
 
 Keys are ``B0001``, ``B0002``, ... in a deterministic order (facility id, unit, kind, class).
 """

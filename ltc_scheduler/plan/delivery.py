@@ -13,12 +13,18 @@ deliveries, so one matrix serves the whole day (and re-planning).
 
 Stops
 -----
-* One stop per facility that has batches; all its batches travel together, key ``str(facility.id)``.
-* **Split rule.** A facility with both urgent (STAT / new admission) and routine batches gets two
-  stops, ``"<id>"`` (routine) and ``"<id>-stat"`` (urgent), when their ready times differ by more
-  than :data:`SPLIT_GAP_MIN` minutes, or when one direct delivery could not both keep the STAT
-  promise and start on time inside a routine window (inside the allowed lateness if the routine
-  batches would be late anyway). Otherwise one stop carries everything (with the STAT deadline),
+* One stop per facility that has batches; all its routine batches travel together, key
+  ``str(facility.id)``.
+* **STAT waves.** A facility's urgent (STAT / new admission) batches are grouped in waves by
+  ready-by deadline: a batch more than :data:`STAT_WAVE_MIN` minutes after the wave's first one
+  starts a new wave (a STAT received at 07:00 and one received at 13:00 are two runs; one stop
+  would wait for the later order and break the earlier promise). The first wave's stop is
+  ``"<id>-stat"``, later ones ``"<id>-stat-<first batch key>"`` (a facility with urgent batches
+  only: the first wave is ``"<id>"``).
+* **Split rule.** The first STAT wave rides with the routine batches in one stop unless their
+  ready times differ by more than :data:`SPLIT_GAP_MIN` minutes, or one direct delivery could not
+  both keep the STAT promise and start on time inside a routine window (inside the allowed
+  lateness if the routine batches would be late anyway); merged, the stop has the STAT deadline,
   which saves a second visit.
 * ``totes`` counts every tote (cold ones included: the cooler rides in the cargo space);
   ``cold_totes`` is the cold subset; ``controlled`` if any batch is controlled.

@@ -257,7 +257,7 @@ def _build(problem: RoutingProblem) -> _Model:
     load_dim("totes", [s.totes for s in stops], [v.capacity for v in vehicles])
     if any(s.cold_totes for s in stops):
         load_dim("cold", [s.cold_totes for s in stops], [v.cold_capacity for v in vehicles])
-    if pickups and any(v.max_trips > 1 for v in vehicles):
+    if pickups:
         returns = np.zeros((size, size), dtype=np.int64)
         returns[1 : n + 1, n + 1 :] = 1  # a stop followed by a loading = back to the depot
         cb = routing.RegisterTransitMatrix(returns.tolist())
