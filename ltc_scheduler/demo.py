@@ -78,6 +78,9 @@ DISTRIBUTIONS: dict[str, Any] = {
     # fleet: enough vans for the estimated stops (a routine stop per facility, plus a STAT run per
     # facility and arrival wave of urgent orders) at this many stops per van and day
     "stops_per_van_day": 8,
+    # even a small pharmacy keeps six vans: the 09:30-12:00 rush needs them (five left two stops
+    # of the small demo day unserved for want of a van in the late morning)
+    "min_vans": 6,
 }
 
 # name, form, kind, schedule, refrigerated, weight
@@ -610,7 +613,7 @@ def generate_demo(
     caps = (48, 40, 60, 36, 52, 44)
     mean_cap = sum(caps) / len(caps)
     n_veh = max(
-        5,
+        D["min_vans"],
         math.ceil(n_fac / 10),
         math.ceil(totes_est / (2 * mean_cap * 0.85)),
         math.ceil(stops_est / D["stops_per_van_day"]),

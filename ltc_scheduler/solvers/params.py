@@ -27,8 +27,9 @@ class RoutingParams:
         time_limit_s: wall-clock budget of the whole call (model build included). The search uses
             all of it (guided local search has no natural end), except on problems with nothing
             to decide.
-        seed: seeds the multi-start diversification (which worker gets which strategy/lambda);
-            the same seed and the same problem give the same answer with ``workers=1``.
+        seed: rotates which first-solution strategy the extra workers of a multi-start run use.
+            OR-Tools' search itself has no seed; a time-limited search is not repeatable run to
+            run (it depends on how many moves fit in the time).
         first_solution: OR-Tools ``FirstSolutionStrategy`` name used to build the start solution
             (e.g. ``"PARALLEL_CHEAPEST_INSERTION"``, ``"SAVINGS"``, ``"PATH_CHEAPEST_ARC"``).
         metaheuristic: OR-Tools ``LocalSearchMetaheuristic`` name (``"GUIDED_LOCAL_SEARCH"``,
@@ -44,7 +45,8 @@ class RoutingParams:
             local search.
         lns_time_limit_s: time limit of one large-neighbourhood sub-search.
         workers: number of independent searches run in parallel processes (multi-start); the best
-            answer wins. ``1`` = in-process, deterministic. Use the number of free CPU cores.
+            answer wins. ``1`` = in-process. Workers are forked processes: keep ``1`` inside a
+            multi-threaded server; use it for batch runs with free CPU cores.
         insertion_neighbors: cheapest-insertion start heuristics only look at this many nearest
             neighbours of each stop (``neighbors_ratio`` = this / number of nodes, at most 1); keeps
             the start fast on 200+ stops. ``None`` = all.
