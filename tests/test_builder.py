@@ -133,7 +133,7 @@ def test_demo_day_builds(demo_engine_small: sa.Engine) -> None:
         n_open = len(repo.list_order_lines(s, date=DAY, tz=TZ))
     assert len(problem.orders) == n_open
     assert 1000 <= len(problem.orders) <= 2000
-    assert len(problem.facilities) == 15 and len(problem.lines) == 3 and len(problem.vehicles) == 5
+    assert len(problem.facilities) == 15 and len(problem.lines) == 3 and len(problem.vehicles) == 6
     fac_ids = {f.id for f in problem.facilities}
     assert all(o.facility_id in fac_ids for o in problem.orders)
     assert all(f.windows for f in problem.facilities)
