@@ -43,6 +43,26 @@ def _facility_names(problem) -> dict[int, str]:
     return {f.id: f.name for f in problem.facilities}
 
 
+def _solver_rows(stats, *, ndigits: int | None = None) -> list[dict[str, Any]]:
+    """Each solver stage's statistics as JSON rows (``wall_s`` rounded when ``ndigits`` is given)."""
+    return [
+        {
+            "stage": s.stage,
+            "status": s.status,
+            "objective": s.objective,
+            "bound": s.bound,
+            "gap": s.gap,
+            "wall_s": s.wall_s if ndigits is None else round(s.wall_s, ndigits),
+        }
+        for s in stats
+    ]
+
+
+def _coupling(result: PlanResult) -> dict[str, Any]:
+    """What the coupling loop did: rounds, first-pass and final scores."""
+    return {"iterations": result.iterations, "single_pass": result.single_pass, "final": result.final}
+
+
 def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str, Any]:
     """The ``plan --json`` object (JSON-able)."""
     plan = result.plan
@@ -73,22 +93,8 @@ def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str
         "on_time_pct": k.get("on_time_pct", 100.0),
         "packaging_makespan_min": int(k.get("packaging_makespan_min", 0)),
         "stage_seconds": dict(result.stage_seconds),
-        "solver": [
-            {
-                "stage": s.stage,
-                "status": s.status,
-                "objective": s.objective,
-                "bound": s.bound,
-                "gap": s.gap,
-                "wall_s": round(s.wall_s, 3),
-            }
-            for s in plan.stats
-        ],
-        "coupling": {
-            "iterations": result.iterations,
-            "single_pass": result.single_pass,
-            "final": result.final,
-        },
+        "solver": _solver_rows(plan.stats, ndigits=3),
+        "coupling": _coupling(result),
         "valid": result.valid,
         "violations": [
             {"rule": v.rule, "subject": v.subject, "message": v.message, "hard": v.hard}
@@ -144,22 +150,8 @@ def plan_date(
         t = time.perf_counter()
         stats = {
             "stage_seconds": result.stage_seconds,
-            "solver": [
-                {
-                    "stage": s.stage,
-                    "status": s.status,
-                    "objective": s.objective,
-                    "bound": s.bound,
-                    "gap": s.gap,
-                    "wall_s": s.wall_s,
-                }
-                for s in result.plan.stats
-            ],
-            "coupling": {
-                "iterations": result.iterations,
-                "single_pass": result.single_pass,
-                "final": result.final,
-            },
+            "solver": _solver_rows(result.plan.stats),
+            "coupling": _coupling(result),
             "replan": bool(replan),
             "now_min": now_min if replan else None,
         }
