@@ -53,11 +53,7 @@ def fmt_min(t: int | None) -> str:
 
 def required_changeover(line: PackagingLine, prev: Batch, nxt: Batch) -> int:
     """Changeover a line needs between two consecutive batches (kind switch > facility switch > none)."""
-    if prev.kind != nxt.kind:
-        return line.changeover_kind_min
-    if prev.facility_id != nxt.facility_id:
-        return line.changeover_facility_min
-    return 0
+    return line.changeover(prev.kind, prev.facility_id, nxt.kind, nxt.facility_id)
 
 
 def _free(line: PackagingLine, a: int, b: int) -> tuple[bool, bool]:

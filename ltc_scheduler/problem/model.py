@@ -112,6 +112,16 @@ class PackagingLine:
         """Minutes to pack ``cards`` cards on this line (rounded up, at least 1)."""
         return max(1, -(-cards * 60 // self.cards_per_hour))
 
+    def changeover(
+        self, prev_kind: PackagingKind, prev_facility: int, next_kind: PackagingKind, next_facility: int
+    ) -> int:
+        """The sequence-dependent setup: a kind switch > a facility switch > none."""
+        if prev_kind != next_kind:
+            return self.changeover_kind_min
+        if prev_facility != next_facility:
+            return self.changeover_facility_min
+        return 0
+
 
 @dataclass(frozen=True, slots=True)
 class PharmacistShift:

@@ -108,11 +108,7 @@ class PackingResult:
 
 def changeover_minutes(line: PackagingLine, prev: Batch, nxt: Batch) -> int:
     """Minutes the line needs between ``prev`` and ``nxt`` (the validator uses the same rule)."""
-    if prev.kind != nxt.kind:
-        return line.changeover_kind_min
-    if prev.facility_id != nxt.facility_id:
-        return line.changeover_facility_min
-    return 0
+    return line.changeover(prev.kind, prev.facility_id, nxt.kind, nxt.facility_id)
 
 
 def line_free_segments(line: PackagingLine) -> list[tuple[int, int]]:
@@ -278,11 +274,7 @@ def _make_jobs(
 
 
 def _job_setup(line: PackagingLine, a: _Job, b: _Job) -> int:
-    if a.kind != b.kind:
-        return line.changeover_kind_min
-    if a.facility_id != b.facility_id:
-        return line.changeover_facility_min
-    return 0
+    return line.changeover(a.kind, a.facility_id, b.kind, b.facility_id)
 
 
 # --------------------------------------------------------------------------- greedy
