@@ -129,6 +129,46 @@ def list_order_lines(
     return list(session.exec(stmt))
 
 
+def order_line_details(session: Session, *, date: dt.date, tz: str) -> list[Any]:
+    """Order lines due on ``date`` (local day) joined with their facility, resident and medication.
+
+    Rows of (external id, facility, unit, room, medication, kind, schedule, refrigerated, class,
+    cards, doses, received at, need by, status), ordered by need-by.
+    """
+    start, end = local_day_bounds_utc(date, tz)
+    stmt = (
+        select(
+            OrderLine.external_id,
+            Facility.name,
+            Resident.unit,
+            Resident.room,
+            Medication.name,
+            Medication.packaging_kind,
+            Medication.schedule,
+            Medication.refrigerated,
+            OrderLine.order_class,
+            OrderLine.cards,
+            OrderLine.doses,
+            OrderLine.received_at,
+            OrderLine.need_by,
+            OrderLine.status,
+        )
+        .join(Facility, col(Facility.id) == col(OrderLine.facility_id))
+        .join(Resident, col(Resident.id) == col(OrderLine.resident_id))
+        .join(Medication, col(Medication.id) == col(OrderLine.medication_id))
+        .where(col(OrderLine.need_by) >= start, col(OrderLine.need_by) < end)
+        .order_by(col(OrderLine.need_by), col(OrderLine.id))
+    )
+    return list(session.exec(stmt))
+
+
+def newest_published_run(session: Session) -> PlanRun | None:
+    """The most recently created published plan run of any date."""
+    return session.exec(
+        select(PlanRun).where(col(PlanRun.published).is_(True)).order_by(col(PlanRun.id).desc())
+    ).first()
+
+
 def count_rows(session: Session) -> dict[str, int]:
     """Rows per table, e.g. ``{"facility": 15, "order_line": 1480, ...}``."""
     out: dict[str, int] = {}

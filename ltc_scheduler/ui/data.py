@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import col, select
 
 from ltc_scheduler.db import models as m
 from ltc_scheduler.db import repository as repo
@@ -113,9 +112,7 @@ def list_runs(
 def latest_plan_date(engine: sa.Engine) -> dt.date | None:
     """The date of the newest published plan (the dashboard opens there when today has none)."""
     with session_scope(engine) as s:
-        run = s.exec(
-            select(m.PlanRun).where(col(m.PlanRun.published).is_(True)).order_by(col(m.PlanRun.id).desc())
-        ).first()
+        run = repo.newest_published_run(s)
         return run.date if run else None
 
 
@@ -135,33 +132,9 @@ def load_day_plan(engine: sa.Engine, *, date: dt.date, plan_run_id: int | None =
 
 def order_rows(engine: sa.Engine, *, date: dt.date, tz: str) -> list[dict[str, Any]]:
     """The order lines due on ``date`` (local day) with facility, unit, room and medication."""
-    start, end = repo.local_day_bounds_utc(date, tz)
     with session_scope(engine) as s:
-        stmt = (
-            select(
-                m.OrderLine.external_id,
-                m.Facility.name,
-                m.Resident.unit,
-                m.Resident.room,
-                m.Medication.name,
-                m.Medication.packaging_kind,
-                m.Medication.schedule,
-                m.Medication.refrigerated,
-                m.OrderLine.order_class,
-                m.OrderLine.cards,
-                m.OrderLine.doses,
-                m.OrderLine.received_at,
-                m.OrderLine.need_by,
-                m.OrderLine.status,
-            )
-            .join(m.Facility, col(m.Facility.id) == col(m.OrderLine.facility_id))
-            .join(m.Resident, col(m.Resident.id) == col(m.OrderLine.resident_id))
-            .join(m.Medication, col(m.Medication.id) == col(m.OrderLine.medication_id))
-            .where(col(m.OrderLine.need_by) >= start, col(m.OrderLine.need_by) < end)
-            .order_by(col(m.OrderLine.need_by), col(m.OrderLine.id))
-        )
         rows = []
-        for r in s.exec(stmt):
+        for r in repo.order_line_details(s, date=date, tz=tz):
             rows.append(
                 {
                     "Order": r[0],
