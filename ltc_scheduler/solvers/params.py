@@ -50,6 +50,9 @@ class RoutingParams:
         insertion_neighbors: cheapest-insertion start heuristics only look at this many nearest
             neighbours of each stop (``neighbors_ratio`` = this / number of nodes, at most 1); keeps
             the start fast on 200+ stops. ``None`` = all.
+        ruin_recreate_share: share of the time budget given to the ruin-and-recreate warm start
+            (:mod:`ltc_scheduler.solvers.ruin_recreate`) when the problem is in its scope; guided
+            local search polishes its routes for the rest. ``0`` = OR-Tools only.
         warm_start_s: seconds of a quick first search (cheapest insertion + greedy descent) whose
             routes seed the main search; ``0`` disables it.
         tweaks: expert overrides of other ``RoutingSearchParameters`` fields by dotted name, e.g.
@@ -68,6 +71,7 @@ class RoutingParams:
     lns_time_limit_s: float = 0.1
     workers: int = 1
     insertion_neighbors: int | None = 40
+    ruin_recreate_share: float = 0.85
     warm_start_s: float = 0.0
     tweaks: dict[str, float | int | bool | str] = field(default_factory=dict)
     log: bool = False

@@ -40,6 +40,16 @@ How each product rule is modelled
 * **Objective.** Arc cost = distance or driving time (``problem.arc_cost``) + fixed vehicle cost +
   lateness penalties + drop penalties.
 
+How it searches
+---------------
+When the problem is in the scope of the ruin-and-recreate warm start (one trip per vehicle, no
+breaks: see :mod:`ltc_scheduler.solvers.ruin_recreate`), that search (SISR) gets
+``params.ruin_recreate_share`` of the time and its routes are loaded into the model
+(``ReadAssignmentFromRoutes``, which checks them against every rule); guided local search then
+polishes them for the rest of the time. Otherwise, and if the model refused the routes, the start
+is OR-Tools' first-solution heuristic (``params.first_solution``) and guided local search gets
+all the time.
+
 Times reported
 --------------
 The solver's cumuls give a feasible trip; the answer is recomputed from them. Every departure
@@ -171,6 +181,7 @@ class _Model:
     time_dim: pywrapcp.RoutingDimension
     breaks: dict[int, object]  # vehicle -> its break IntervalVar
     big: int
+    horizon: int
 
     def kind(self, node: int) -> str:
         n = len(self.stops)
@@ -349,7 +360,70 @@ def _build(problem: RoutingProblem) -> _Model:
     # returns as early as possible (services early); departures are pushed late afterwards
     for r in range(nv):
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(r)))
-    return _Model(problem, stops, pre, pickups, manager, routing, time_dim, breaks, big)
+    return _Model(problem, stops, pre, pickups, manager, routing, time_dim, breaks, big, horizon)
+
+
+def _core_problem(m: _Model):
+    """The model as plain arrays for the ruin-and-recreate warm start, or None when out of scope
+    (several trips or releases = the loading model, breaks, fewer than two stops)."""
+    if m.pickups or m.breaks or len(m.stops) < 2 or not m.problem.vehicles:
+        return None
+    from ltc_scheduler.solvers.ruin_recreate import CoreProblem
+
+    problem, stops, vehicles = m.problem, m.stops, m.problem.vehicles
+    n, nv, horizon = len(stops), len(vehicles), m.horizon
+    d0, d1 = problem.depot_window
+    nodes = np.array([0] + [s.node for s in stops], dtype=np.int64)
+    travel = np.asarray(problem.duration, dtype=np.int64)[np.ix_(nodes, nodes)]
+    base = problem.distance if problem.arc_cost == "distance" else problem.duration
+    cost = np.asarray(base, dtype=np.int64)[np.ix_(nodes, nodes)]
+    width = max(1, max(len(s.windows) for s in stops))
+    win_a = np.zeros((n + 1, width), dtype=np.int64)
+    win_b = np.zeros((n + 1, width), dtype=np.int64)
+    nwin = np.ones(n + 1, dtype=np.int64)
+    win_b[0, 0] = horizon
+    allowed = np.ones((n + 1, nv), dtype=np.bool_)
+    for i, s in enumerate(stops, start=1):
+        hi_cap = min(horizon, s.deadline if s.deadline is not None else horizon)
+        wins = [(max(a, 0), min(b, hi_cap)) for a, b in (s.windows or ((0, horizon),))]
+        wins = [(a, b) for a, b in wins if a <= b]  # a soft window counts as hard here
+        nwin[i] = len(wins)
+        for w, (a, b) in enumerate(wins):
+            win_a[i, w], win_b[i, w] = a, b
+        if not wins:
+            allowed[i, :] = False
+            nwin[i] = 1
+        if s.controlled:
+            allowed[i, :] &= np.array([v.controlled_ok for v in vehicles], dtype=np.bool_)
+    vstart = np.zeros(nv, dtype=np.int64)
+    vend = np.zeros(nv, dtype=np.int64)
+    for r, v in enumerate(vehicles):
+        lo, hi = max(v.start, d0, 0), min(v.end, d1, horizon)
+        if v.max_duration is not None:
+            hi = min(hi, lo + int(v.max_duration))  # leaves at the shift start: span <= max
+        vstart[r], vend[r] = lo, hi
+        if lo > hi:
+            allowed[:, r] = False
+    return CoreProblem(
+        cost=cost,
+        travel=travel,
+        service=np.array([0] + [s.service for s in stops], dtype=np.int64),
+        win_a=win_a,
+        win_b=win_b,
+        nwin=nwin,
+        demand=np.array([0] + [s.totes for s in stops], dtype=np.int64),
+        demand2=np.array([0] + [s.cold_totes for s in stops], dtype=np.int64),
+        penalty=np.array(
+            [0] + [m.big if s.drop_penalty is None else min(int(s.drop_penalty), m.big) for s in stops],
+            dtype=np.int64,
+        ),
+        allowed=allowed,
+        cap=np.array([v.capacity for v in vehicles], dtype=np.int64),
+        cap2=np.array([v.cold_capacity for v in vehicles], dtype=np.int64),
+        vstart=vstart,
+        vend=vend,
+        fixed=np.array([v.fixed_cost for v in vehicles], dtype=np.int64),
+    )
 
 
 # --------------------------------------------------------------------------- search
@@ -421,6 +495,19 @@ def _solve_one(
     else:
         nodes = routing.nodes()
         warm = None
+        core = _core_problem(m) if params.ruin_recreate_share > 0 else None
+        if core is not None:
+            from ltc_scheduler.solvers import ruin_recreate  # numba: imported only when used
+
+            cs = ruin_recreate.solve(core, remaining() * params.ruin_recreate_share, seed=params.seed)
+            all_in = not cs.unassigned and all(s.drop_penalty is None for s in m.stops)
+            extra = dict.fromkeys(_ACTIVITY_OPERATORS, False) if all_in else {}
+            routing.CloseModelWithParameters(_search_params(params, remaining(), first, nodes, extra))
+            routes = [[m.manager.NodeToIndex(c) for c in r] for r in cs.routes]
+            warm = routing.ReadAssignmentFromRoutes(routes, True)
+            stats_extra["ruin_recreate_iterations"] = str(cs.iterations)
+            stats_extra["ruin_recreate_cost"] = str(cs.cost)
+            stats_extra["start"] = "ruin_recreate" if warm is not None else "ruin_recreate refused"
         if warm is None:
             # phase 1: the start (the construction alone, or a short greedy descent as warm start)
             quick = params.with_(metaheuristic="GREEDY_DESCENT")
