@@ -33,6 +33,7 @@ def core(
     vend: int = 1000,
     fixed: int = 0,
     penalty: int = 10**9,
+    release: np.ndarray | None = None,
 ) -> rr.CoreProblem:
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 100, size=(n + 1, 2))
@@ -64,32 +65,65 @@ def core(
         vstart=np.zeros(k, dtype=np.int64),
         vend=np.full(k, vend, dtype=np.int64),
         fixed=np.full(k, fixed, dtype=np.int64),
+        release=np.zeros(n + 1, dtype=np.int64) if release is None else release,
+        maxspan=np.full(k, 10**9, dtype=np.int64),
+        maxdrive=np.full(k, 10**9, dtype=np.int64),
+        markers=np.zeros((k, 0), dtype=np.int64),
     )
 
 
-def violations(p: rr.CoreProblem, routes: list[list[int]]) -> list[str]:
-    """Recompute every route from the arrays (independent of the search's cached times)."""
+def violations(p: rr.CoreProblem, seqs: list[list[int]]) -> list[str]:
+    """Recompute every route from the arrays (independent of the search's cached times).
+
+    ``seqs``: per vehicle its nodes in order, trip markers (nodes > n) included.
+    """
+    n = p.n
     bad = []
     seen: list[int] = []
-    for k, r in enumerate(routes):
-        t, prev = int(p.vstart[k]), 0
-        for c in r:
-            t += int(p.travel[prev, c])
-            starts = [max(t, int(p.win_a[c, w])) for w in range(p.nwin[c]) if t <= p.win_b[c, w]]
-            if not starts:
-                bad.append(f"vehicle {k}: stop {c} reached at {t}, after its windows")
+
+    def earliest(c: int, t: int) -> int | None:
+        starts = [max(t, int(p.win_a[c, w])) for w in range(p.nwin[c]) if t <= p.win_b[c, w]]
+        return starts[0] if starts else None
+
+    for k, seq in enumerate(seqs):
+        trips: list[list[int]] = [[]]
+        for c in seq:
+            trips.append([]) if c > n else trips[-1].append(c)
+        rel = [max([0] + [int(p.release[c]) for c in t]) for t in trips]
+        t = dep0 = max(int(p.vstart[k]), rel[0])
+        prev, ti, load, load2, drive = 0, 0, 0, 0, 0
+        for c in [*seq, 0]:
+            arr = t + int(p.travel[prev, c])
+            drive += int(p.travel[prev, c])
+            if c == 0 or c > n:  # back at the pharmacy: close the trip
+                if load > p.cap[k] or load2 > p.cap2[k]:
+                    bad.append(f"vehicle {k} trip {ti}: over capacity")
+                if drive > p.maxdrive[k]:
+                    bad.append(f"vehicle {k} trip {ti}: drives {drive} > {p.maxdrive[k]}")
+                load = load2 = drive = 0
+            if c == 0:
+                if seq and arr > min(int(p.vend[k]), dep0 + int(p.maxspan[k])):
+                    bad.append(f"vehicle {k}: back at {arr}, too late")
                 break
-            t = starts[0] + int(p.service[c])
+            st = earliest(c, arr)
+            if st is None:
+                bad.append(f"vehicle {k}: node {c} reached at {arr}, after its windows")
+                break
+            if c > n:
+                assert p.markers[k].tolist().count(c) == 1, f"marker {c} on another vehicle"
+                ti += 1
+                t = max(st + int(p.service[c]), rel[ti])
+            else:
+                t = st + int(p.service[c])
+                load += int(p.demand[c])
+                load2 += int(p.demand2[c])
+                drive += int(p.service[c])
+                if not p.allowed[c, k]:
+                    bad.append(f"vehicle {k}: stop {c} not allowed")
+                seen.append(c)
             prev = c
-            if not p.allowed[c, k]:
-                bad.append(f"vehicle {k}: stop {c} not allowed")
-        if r and t + int(p.travel[prev, 0]) > p.vend[k]:
-            bad.append(f"vehicle {k}: back at {t + int(p.travel[prev, 0])} > {p.vend[k]}")
-        if sum(int(p.demand[c]) for c in r) > p.cap[k]:
-            bad.append(f"vehicle {k}: over capacity")
-        if sum(int(p.demand2[c]) for c in r) > p.cap2[k]:
-            bad.append(f"vehicle {k}: over cold capacity")
-        seen += r
+        if [m for m in seq if m > n] != [int(m) for m in p.markers[k] if m >= 0]:
+            bad.append(f"vehicle {k}: trip markers lost or reordered")
     if len(seen) != len(set(seen)):
         bad.append("a stop is on two routes")
     return bad
@@ -98,9 +132,9 @@ def violations(p: rr.CoreProblem, routes: list[list[int]]) -> list[str]:
 def test_routes_are_feasible_and_cost_is_exact():
     p = core()
     sol = rr.solve(p, time_limit_s=60, max_iterations=3000, seed=3)
-    assert violations(p, sol.routes) == []
+    assert violations(p, sol.sequences) == []
     assert sol.unassigned == []
-    assert sol.cost == rr.route_cost(p, sol.routes)
+    assert sol.cost == rr.route_cost(p, sol.trips)
     assert sol.iterations == 3000
 
 
@@ -115,14 +149,14 @@ def test_more_iterations_never_worse_and_beat_the_first_insertion():
     p = core(n=40, seed=9)
     one = rr.solve(p, 60, max_iterations=1, seed=2)  # = one pass of cheapest insertion
     many = rr.solve(p, 60, max_iterations=5000, seed=2)
-    assert violations(p, many.routes) == []
+    assert violations(p, many.sequences) == []
     assert many.cost < one.cost
 
 
 def test_capacity_caps_the_load_of_every_route():
     p = core(n=30, k=10, cap=15, seed=4)
     sol = rr.solve(p, 60, max_iterations=2000, seed=1)
-    assert violations(p, sol.routes) == []
+    assert violations(p, sol.sequences) == []
     assert all(sum(int(p.demand[c]) for c in r) <= 15 for r in sol.routes)
     assert sol.unassigned == []
 
@@ -134,7 +168,7 @@ def test_cold_totes_only_on_vehicles_with_a_cooler():
     cap2 = np.array([0, 0, 0, 6], dtype=np.int64)
     p = core(n=n, k=k, demand2=demand2, cap2=cap2, seed=2, windows=[[(0, 5000)]] * (n + 1), vend=5000)
     sol = rr.solve(p, 60, max_iterations=1000, seed=1)
-    assert violations(p, sol.routes) == []
+    assert violations(p, sol.sequences) == []
     assert {2, 5, 7} <= set(sol.routes[3])
 
 
@@ -144,7 +178,7 @@ def test_allowed_vehicles_are_respected():
     allowed[[1, 4, 9], :2] = False  # controlled stops: only vehicle 2's driver is authorised
     p = core(n=n, k=k, allowed=allowed, seed=6, windows=[[(0, 5000)]] * (n + 1), vend=5000)
     sol = rr.solve(p, 60, max_iterations=1000, seed=1)
-    assert violations(p, sol.routes) == []
+    assert violations(p, sol.sequences) == []
     assert {1, 4, 9} <= set(sol.routes[2])
 
 
@@ -154,7 +188,7 @@ def test_several_windows_and_waiting_for_the_second():
     windows = [[(0, 1000)], [(0, 1), (300, 400)], [(0, 1000)]]
     p = core(n=n, k=1, windows=windows, seed=1)
     sol = rr.solve(p, 60, max_iterations=200, seed=1)
-    assert violations(p, sol.routes) == []
+    assert violations(p, sol.sequences) == []
     assert sorted(sol.routes[0]) == [1, 2]
 
 
@@ -163,9 +197,9 @@ def test_a_stop_no_vehicle_can_reach_in_time_is_left_unassigned():
     windows = [[(0, 1000)]] + [[(0, 1000)]] * 4 + [[(0, 0)]]  # stop 5: window closes at time 0
     p = core(n=n, k=2, windows=windows, seed=3)
     sol = rr.solve(p, 60, max_iterations=300, seed=1)
-    assert violations(p, sol.routes) == []
+    assert violations(p, sol.sequences) == []
     assert sol.unassigned == [5]
-    assert sol.cost == rr.route_cost(p, sol.routes)  # includes stop 5's penalty
+    assert sol.cost == rr.route_cost(p, sol.trips)  # includes stop 5's penalty
 
 
 def test_a_costly_vehicle_is_left_at_home_when_others_suffice():
@@ -174,7 +208,7 @@ def test_a_costly_vehicle_is_left_at_home_when_others_suffice():
     p = rr.CoreProblem(**{**{f: getattr(p, f) for f in p.__dataclass_fields__}, "fixed": fixed})
     sol = rr.solve(p, 60, max_iterations=1000, seed=1)
     assert sol.routes[2] == []
-    assert violations(p, sol.routes) == []
+    assert violations(p, sol.sequences) == []
 
 
 def test_an_unprofitable_stop_is_dropped_when_its_penalty_is_small():
@@ -196,7 +230,7 @@ def test_solomon_quality_with_a_fixed_number_of_iterations(name):
     p = _core_problem(_build(problem))
     assert p is not None
     sol = rr.solve(p, 600, max_iterations=60_000, seed=1)
-    assert violations(p, sol.routes) == [] and sol.unassigned == []
+    assert violations(p, sol.sequences) == [] and sol.unassigned == []
     bks = read_bks(DIR / "bks.csv")[name].distance
     assert sol.cost / 10 <= bks * 1.02
 
@@ -242,12 +276,79 @@ def test_the_engine_starts_from_the_warm_start_and_the_validator_agrees():
     assert sol.objective <= int(sol.stats["ruin_recreate_cost"])
 
 
-def test_the_warm_start_can_be_switched_off_and_is_skipped_out_of_scope():
+def test_the_warm_start_can_be_switched_off():
     p = single_trip_day()
     off = solve_routing(p, RoutingParams(time_limit_s=1, ruin_recreate_share=0))
     assert "start" not in off.stats
-    from dataclasses import replace
+    assert off.unserved == ()
 
-    multi = replace(p, vehicles=tuple(replace(v, max_trips=2) for v in p.vehicles))
-    sol = solve_routing(multi, RoutingParams(time_limit_s=1))
-    assert "start" not in sol.stats  # several trips: the loading model, OR-Tools' own start
+
+def multi_trip_core(late_end: np.ndarray | None = None) -> rr.CoreProblem:
+    """12 stops, 2 vehicles of 12 totes with 2 trips each (markers 13, 14), 30 totes in all:
+    one trip per vehicle cannot carry them. Stops 1-4 are packed late (release 300)."""
+    n, k = 12, 2
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 50, size=(n + 1, 2))
+    d = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    nodes = list(range(n + 1)) + [0, 0]  # the markers stand at the pharmacy
+    d = d[np.ix_(nodes, nodes)]
+    size = n + 3
+    win_a = np.zeros((size, 1), dtype=np.int64)
+    win_b = np.full((size, 1), 2000, dtype=np.int64)
+    win_a[13, 0], win_b[13, 0] = 200, 400  # vehicle 0's break (30) + reload (10) between its trips
+    service = np.r_[0, np.full(n, 10), 40, 10].astype(np.int64)
+    release = np.zeros(size, dtype=np.int64)
+    release[1:5] = 300
+    demand = np.r_[0, np.full(6, 3), np.full(6, 2), 0, 0].astype(np.int64)  # 30 totes
+    return rr.CoreProblem(
+        cost=d, travel=d, service=service, win_a=win_a, win_b=win_b, nwin=np.ones(size, dtype=np.int64),
+        demand=demand, demand2=np.zeros(size, dtype=np.int64),
+        penalty=np.r_[0, np.full(n, 10**9), 0, 0].astype(np.int64),
+        allowed=np.ones((size, k), dtype=np.bool_), cap=np.full(k, 12, dtype=np.int64),
+        cap2=np.zeros(k, dtype=np.int64), vstart=np.zeros(k, dtype=np.int64),
+        vend=np.full(k, 2000, dtype=np.int64), fixed=np.zeros(k, dtype=np.int64), release=release,
+        maxspan=np.full(k, 10**9, dtype=np.int64), maxdrive=np.full(k, 400, dtype=np.int64),
+        markers=np.array([[13], [14]], dtype=np.int64), late_end=late_end,
+    )  # fmt: skip
+
+
+def test_several_trips_reload_releases_and_the_break_at_the_pharmacy():
+    p = multi_trip_core()
+    assert p.n == 12
+    sol = rr.solve(p, 60, max_iterations=3000, seed=1)
+    assert violations(p, sol.sequences) == []
+    assert sol.unassigned == []
+    assert sum(len(vt) for vt in sol.trips) >= 3  # 30 totes, 12 per trip
+    assert sol.cost == rr.route_cost(p, sol.trips)
+    for vt in sol.trips:
+        for trip in vt:
+            assert sum(int(p.demand[c]) for c in trip) <= 12
+
+
+def test_a_stop_only_reachable_late_is_put_in_late_when_its_window_is_soft():
+    p = multi_trip_core()
+    # stop 12's window closes before anyone can get there (time 0): hard -> left out
+    p.win_b[12, 0] = 0
+    hard = rr.solve(p, 60, max_iterations=500, seed=1)
+    assert 12 in hard.unassigned
+    late_end = np.zeros(p.cost.shape[0], dtype=np.int64)
+    late_end[12] = 2000  # soft: may be served late until 2000
+    fields = {f: getattr(p, f) for f in p.__dataclass_fields__}
+    soft = rr.solve(rr.CoreProblem(**{**fields, "late_end": late_end}), 60, max_iterations=500, seed=1)
+    assert 12 not in soft.unassigned and soft.late_inserted == 1
+    wide = p.win_b.copy()
+    wide[12, 0] = 2000
+    assert violations(rr.CoreProblem(**{**fields, "win_b": wide}), soft.sequences) == []
+
+
+def test_multi_trip_day_with_breaks_and_releases_starts_from_the_warm_start():
+    from test_routing_engine import mixed_day
+
+    from ltc_scheduler.plan.validate_routes import validate_routing
+
+    p = mixed_day(seed=3, n=40)  # 4 vehicles x 2 trips, breaks, releases, soft windows, STAT
+    sol = solve_routing(p, RoutingParams(time_limit_s=3))
+    assert sol.stats["start"] == "ruin_recreate"
+    assert [v for v in validate_routing(p, sol) if v.hard] == []
+    assert sol.unserved == ()
+    assert any(t.trip_no == 2 for t in sol.trips)

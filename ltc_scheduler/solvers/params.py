@@ -51,8 +51,9 @@ class RoutingParams:
             neighbours of each stop (``neighbors_ratio`` = this / number of nodes, at most 1); keeps
             the start fast on 200+ stops. ``None`` = all.
         ruin_recreate_share: share of the time budget given to the ruin-and-recreate warm start
-            (:mod:`ltc_scheduler.solvers.ruin_recreate`) when the problem is in its scope; guided
-            local search polishes its routes for the rest. ``0`` = OR-Tools only.
+            (:mod:`ltc_scheduler.solvers.ruin_recreate`, seeded with ``seed``); guided local search
+            polishes its routes for the rest. ``0`` = OR-Tools only (its first-solution strategy
+            and guided local search for the whole budget).
         warm_start_s: seconds of a quick first search (cheapest insertion + greedy descent) whose
             routes seed the main search; ``0`` disables it.
         tweaks: expert overrides of other ``RoutingSearchParameters`` fields by dotted name, e.g.

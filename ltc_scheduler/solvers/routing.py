@@ -42,13 +42,15 @@ How each product rule is modelled
 
 How it searches
 ---------------
-When the problem is in the scope of the ruin-and-recreate warm start (one trip per vehicle, no
-breaks: see :mod:`ltc_scheduler.solvers.ruin_recreate`), that search (SISR) gets
-``params.ruin_recreate_share`` of the time and its routes are loaded into the model
-(``ReadAssignmentFromRoutes``, which checks them against every rule); guided local search then
-polishes them for the rest of the time. Otherwise, and if the model refused the routes, the start
-is OR-Tools' first-solution heuristic (``params.first_solution``) and guided local search gets
-all the time.
+A ruin-and-recreate search (SISR, :mod:`ltc_scheduler.solvers.ruin_recreate`, compiled with
+numba) gets ``params.ruin_recreate_share`` of the time on the same problem in plain arrays (several
+trips through trip markers, the break taken at the pharmacy between trips, soft windows as hard
+and late stops put in at the end). Its routes are loaded into the OR-Tools model
+(``ReadAssignmentFromRoutes``, which checks them against every rule of the model); guided local
+search then polishes them for the rest of the time and prices lateness exactly. With
+``ruin_recreate_share = 0``, for fewer than two stops, or if the model refused the routes, the
+start is OR-Tools' first-solution heuristic (``params.first_solution``) and guided local search
+gets all the time.
 
 Times reported
 --------------
@@ -364,65 +366,106 @@ def _build(problem: RoutingProblem) -> _Model:
 
 
 def _core_problem(m: _Model):
-    """The model as plain arrays for the ruin-and-recreate warm start, or None when out of scope
-    (several trips or releases = the loading model, breaks, fewer than two stops)."""
-    if m.pickups or m.breaks or len(m.stops) < 2 or not m.problem.vehicles:
+    """The model as plain arrays for the ruin-and-recreate warm start (None for fewer than two
+    stops).
+
+    Several trips: a vehicle that may make ``t`` trips gets ``t - 1`` *trip markers*, nodes at the
+    pharmacy that stay on its route (reload time as their service; loads, releases and the trip
+    length limit start again after them). The warm start is conservative where the model is
+    richer: the break is taken at the pharmacy (the first marker starts inside the break window
+    and lasts break + reload; a single-trip vehicle is back by the latest break start), a trip's
+    driving + service is capped as in the model, a soft window counts as hard. What it leaves
+    out, OR-Tools inserts afterwards (late, or anywhere else its model allows).
+    """
+    if len(m.stops) < 2 or not m.problem.vehicles:
         return None
     from ltc_scheduler.solvers.ruin_recreate import CoreProblem
 
     problem, stops, vehicles = m.problem, m.stops, m.problem.vehicles
     n, nv, horizon = len(stops), len(vehicles), m.horizon
     d0, d1 = problem.depot_window
-    nodes = np.array([0] + [s.node for s in stops], dtype=np.int64)
+    extra_trips = [max(0, v.max_trips - 1) if m.pickups else 0 for v in vehicles]
+    n_mark = sum(extra_trips)
+    size = n + 1 + n_mark
+    nodes = np.array([0] + [s.node for s in stops] + [0] * n_mark, dtype=np.int64)
     travel = np.asarray(problem.duration, dtype=np.int64)[np.ix_(nodes, nodes)]
     base = problem.distance if problem.arc_cost == "distance" else problem.duration
     cost = np.asarray(base, dtype=np.int64)[np.ix_(nodes, nodes)]
     width = max(1, max(len(s.windows) for s in stops))
-    win_a = np.zeros((n + 1, width), dtype=np.int64)
-    win_b = np.zeros((n + 1, width), dtype=np.int64)
-    nwin = np.ones(n + 1, dtype=np.int64)
-    win_b[0, 0] = horizon
-    allowed = np.ones((n + 1, nv), dtype=np.bool_)
+    win_a = np.zeros((size, width), dtype=np.int64)
+    win_b = np.zeros((size, width), dtype=np.int64)
+    nwin = np.ones(size, dtype=np.int64)
+    win_b[:, 0] = horizon
+    service = np.zeros(size, dtype=np.int64)
+    allowed = np.ones((size, nv), dtype=np.bool_)
     for i, s in enumerate(stops, start=1):
+        service[i] = s.service
         hi_cap = min(horizon, s.deadline if s.deadline is not None else horizon)
         wins = [(max(a, 0), min(b, hi_cap)) for a, b in (s.windows or ((0, horizon),))]
         wins = [(a, b) for a, b in wins if a <= b]  # a soft window counts as hard here
-        nwin[i] = len(wins)
+        nwin[i] = max(1, len(wins))
         for w, (a, b) in enumerate(wins):
             win_a[i, w], win_b[i, w] = a, b
         if not wins:
             allowed[i, :] = False
-            nwin[i] = 1
         if s.controlled:
             allowed[i, :] &= np.array([v.controlled_ok for v in vehicles], dtype=np.bool_)
     vstart = np.zeros(nv, dtype=np.int64)
     vend = np.zeros(nv, dtype=np.int64)
+    maxspan = np.full(nv, horizon, dtype=np.int64)
+    maxdrive = np.full(nv, horizon, dtype=np.int64)
+    markers = np.full((nv, max(extra_trips) if n_mark else 0), -1, dtype=np.int64)
+    node = n + 1
     for r, v in enumerate(vehicles):
         lo, hi = max(v.start, d0, 0), min(v.end, d1, horizon)
+        brk = v.break_duration if v.break_window is not None and v.break_duration > 0 else 0
+        for j in range(extra_trips[r]):
+            markers[r, j] = node
+            service[node] = int(problem.reload_time)
+            if j == 0 and brk:  # the break, at the pharmacy between two trips
+                service[node] += brk
+                win_a[node, 0], win_b[node, 0] = v.break_window  # type: ignore[misc]
+            node += 1
+        if brk and not extra_trips[r]:
+            hi = min(hi, v.break_window[1])  # type: ignore[index]  # back for the break
         if v.max_duration is not None:
-            hi = min(hi, lo + int(v.max_duration))  # leaves at the shift start: span <= max
+            maxdrive[r] = max(0, int(v.max_duration) - brk)
+            if not extra_trips[r]:
+                maxspan[r] = maxdrive[r]  # one trip: waiting counts too
         vstart[r], vend[r] = lo, hi
         if lo > hi:
             allowed[:, r] = False
+    demand = np.zeros(size, dtype=np.int64)
+    demand2 = np.zeros(size, dtype=np.int64)
+    release = np.zeros(size, dtype=np.int64)
+    penalty = np.zeros(size, dtype=np.int64)
+    late_end = np.zeros(size, dtype=np.int64)
+    for i, s in enumerate(stops, start=1):
+        if s.windows and s.late_penalty > 0 and s.max_late > 0:
+            late_end[i] = _stop_range(s, horizon)[1]
+        demand[i], demand2[i], release[i] = s.totes, s.cold_totes, max(s.release, 0)
+        penalty[i] = m.big if s.drop_penalty is None else min(int(s.drop_penalty), m.big)
     return CoreProblem(
         cost=cost,
         travel=travel,
-        service=np.array([0] + [s.service for s in stops], dtype=np.int64),
+        service=service,
         win_a=win_a,
         win_b=win_b,
         nwin=nwin,
-        demand=np.array([0] + [s.totes for s in stops], dtype=np.int64),
-        demand2=np.array([0] + [s.cold_totes for s in stops], dtype=np.int64),
-        penalty=np.array(
-            [0] + [m.big if s.drop_penalty is None else min(int(s.drop_penalty), m.big) for s in stops],
-            dtype=np.int64,
-        ),
+        demand=demand,
+        demand2=demand2,
+        penalty=penalty,
         allowed=allowed,
         cap=np.array([v.capacity for v in vehicles], dtype=np.int64),
         cap2=np.array([v.cold_capacity for v in vehicles], dtype=np.int64),
         vstart=vstart,
         vend=vend,
         fixed=np.array([v.fixed_cost for v in vehicles], dtype=np.int64),
+        release=release,
+        maxspan=maxspan,
+        maxdrive=maxdrive,
+        markers=markers,
+        late_end=late_end,
     )
 
 
@@ -503,10 +546,17 @@ def _solve_one(
             all_in = not cs.unassigned and all(s.drop_penalty is None for s in m.stops)
             extra = dict.fromkeys(_ACTIVITY_OPERATORS, False) if all_in else {}
             routing.CloseModelWithParameters(_search_params(params, remaining(), first, nodes, extra))
-            routes = [[m.manager.NodeToIndex(c) for c in r] for r in cs.routes]
+            # the loading model: each trip's loadings at the pharmacy first, then its stops
+            n = len(m.stops)
+            seqs = [
+                [c for trip in vt for c in ([n + c for c in trip] if m.pickups else []) + trip]
+                for vt in cs.trips
+            ]
+            routes = [[m.manager.NodeToIndex(c) for c in seq] for seq in seqs]
             warm = routing.ReadAssignmentFromRoutes(routes, True)
             stats_extra["ruin_recreate_iterations"] = str(cs.iterations)
             stats_extra["ruin_recreate_cost"] = str(cs.cost)
+            stats_extra["ruin_recreate_late_inserted"] = str(cs.late_inserted)
             stats_extra["start"] = "ruin_recreate" if warm is not None else "ruin_recreate refused"
         if warm is None:
             # phase 1: the start (the construction alone, or a short greedy descent as warm start)
@@ -563,7 +613,8 @@ def _solve_parallel(problem: RoutingProblem, params: RoutingParams, t0: float) -
     sub = params.with_(workers=1, time_limit_s=budget)
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = [pool.submit(_worker, problem, sub, f) for f in firsts]
+        # each worker: its own start heuristic and its own ruin-and-recreate seed
+        futures = [pool.submit(_worker, problem, sub.with_(seed=params.seed + i), f) for i, f in enumerate(firsts)]
         results = [f.result() for f in futures]
     best = min(results, key=lambda s: s.objective if s.trips or not s.unserved else 2**62)
     stats = dict(best.stats)

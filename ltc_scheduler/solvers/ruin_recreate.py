@@ -8,11 +8,15 @@ This is *Slack Induction by String Removals* (Christiaens & Vanden Berghe, Trans
 54(2), 2020). Its routes seed the OR-Tools model (:func:`ltc_scheduler.solvers.routing.solve_routing`),
 which checks every rule of the real problem and polishes them with its own local search.
 
-Scope (the routing engine calls it only when the problem fits, see ``routing._core_problem``): one
-trip per vehicle, no breaks, hard windows (several per stop allowed; a soft window counts as hard
-here, so a stop that can only be served late is left for OR-Tools to insert), capacities on two
-loads, per-vehicle shift and a conservative max duration (back by shift start + max duration),
-stops allowed on some vehicles only, a fixed cost per used vehicle and a penalty per unserved stop.
+What it models (``routing._core_problem`` builds it from the OR-Tools model): windows (several
+per stop, hard; a soft window is hard here, and a stop that could only be served late is put in
+late at the end, see ``late_end``), totes and cold totes per trip, stops allowed on some vehicles
+only (controlled substances), shifts, releases (a trip leaves when its last stop is packed),
+several trips per vehicle through *trip markers* (nodes at the pharmacy pinned on their vehicle's
+route: reload time, and the break, as their service), driving + service per trip and time from
+departure to return capped, a fixed cost per used vehicle and a penalty per unserved stop.
+Insertion is checked in O(1) per place from cached earliest starts and latest arrivals, except
+when a stop's release would delay its trip (then the route is recomputed).
 
 The inner loops are compiled by numba (``cache=True``: compiled once per machine, then loaded from
 ``__pycache__`` in about a second). The search is seeded and repeatable for a given number of
@@ -67,10 +71,16 @@ class CoreProblem:
     vstart: np.ndarray  # int64 [K]
     vend: np.ndarray  # int64 [K]
     fixed: np.ndarray  # int64 [K]
+    release: np.ndarray  # int64 [n+1] the trip carrying the stop leaves no earlier
+    maxspan: np.ndarray  # int64 [K] return - departure at most (waiting included)
+    maxdrive: np.ndarray  # int64 [K] driving + service time of one trip at most
+    markers: np.ndarray  # int64 [K, max trips - 1] each vehicle's trip markers (nodes > n), -1 = none
+    late_end: np.ndarray | None = None  # int64 [N] latest start when served late (soft window), or 0
 
     @property
     def n(self) -> int:
-        return int(self.cost.shape[0]) - 1
+        """Number of stops (nodes ``1..n``; the trip markers come after them)."""
+        return int(self.cost.shape[0]) - 1 - int(np.sum(self.markers >= 0))
 
     @property
     def k(self) -> int:
@@ -79,13 +89,23 @@ class CoreProblem:
 
 @dataclass(frozen=True, slots=True)
 class CoreSolution:
-    routes: list[list[int]]  # per vehicle, stop nodes in visiting order
+    routes: list[list[int]]  # per vehicle, stop nodes in visiting order (all its trips)
+    trips: list[list[list[int]]]  # per vehicle, its trips (stop nodes), in order
+    sequences: list[list[int]]  # per vehicle, its nodes in order, trip markers included
     unassigned: list[int]
-    cost: int  # arc cost + fixed costs + penalties of unassigned stops
+    cost: int  # arc cost + fixed costs + penalties of unassigned stops (lateness not priced)
     iterations: int
+    late_inserted: int = 0  # stops put in late at the end (soft windows)
 
 
 # --------------------------------------------------------------------------- compiled kernels
+#
+# Route state (all int64):
+#   routes[k, :rlen[k]]  nodes of vehicle k in order (stops and its trip markers)
+#   posd[k, p]           (service start, time leaving, latest arrival, trip a stop put at p joins)
+#                        posd[k, rlen[k], 3] = the trip of the last place (before the return)
+#   seg[k, t]            trip t: (totes, cold totes, driving + service, departure, latest release)
+#   rmeta[k]             (latest return, stops on the route, cost incl. the fixed cost)
 
 
 @njit(cache=True)
@@ -107,40 +127,101 @@ def _latest(win_a, win_b, nwin, c, t):
 
 
 @njit(cache=True)
-def _update(k, routes, rlen, start, latest, load, load2, rcost, route_of, pos_of, P):
+def _update(k, routes, rlen, posd, seg, rmeta, route_of, pos_of, P, n):
     """Recompute the cached times, loads and cost of route ``k`` (after a change)."""
     cost, travel, service, win_a, win_b, nwin = P[0], P[1], P[2], P[3], P[4], P[5]
     demand, demand2, vstart, vend, fixed = P[6], P[7], P[8], P[9], P[10]
+    release, maxspan = P[11], P[12]
     n_k = rlen[k]
-    t = vstart[k]
-    prev = 0
-    c_sum = 0
-    l1 = 0
-    l2 = 0
+    seg[k, :, :] = 0
+    t_i = 0
     for p in range(n_k):
         c = routes[k, p]
-        t = _earliest(win_a, win_b, nwin, c, t + travel[prev, c])
-        start[k, p] = t
-        t += service[c]
+        if c > n:
+            t_i += 1
+        else:
+            seg[k, t_i, 4] = max(seg[k, t_i, 4], release[c])
+    t_i = 0
+    t = max(vstart[k], seg[k, 0, 4])
+    seg[k, 0, 3] = t
+    prev = 0
+    c_sum = 0
+    stops = 0
+    posd[k, 0, 3] = 0
+    for p in range(n_k):
+        c = routes[k, p]
+        st = _earliest(win_a, win_b, nwin, c, t + travel[prev, c])
+        posd[k, p, 0] = st
         c_sum += cost[prev, c]
-        l1 += demand[c]
-        l2 += demand2[c]
+        seg[k, t_i, 2] += travel[prev, c]
+        if c > n:  # back at the pharmacy: reload (and the break), the next trip leaves
+            t = max(st + service[c], seg[k, t_i + 1, 4])
+            t_i += 1
+            seg[k, t_i, 3] = t
+        else:
+            t = st + service[c]
+            seg[k, t_i, 0] += demand[c]
+            seg[k, t_i, 1] += demand2[c]
+            seg[k, t_i, 2] += service[c]
+            stops += 1
+        posd[k, p, 1] = t
+        posd[k, p + 1, 3] = t_i
         route_of[c] = k
         pos_of[c] = p
         prev = c
-    if n_k > 0:
-        c_sum += cost[prev, 0] + fixed[k]
-    rcost[k] = c_sum
-    load[k] = l1
-    load2[k] = l2
-    # latest arrival at each position that keeps the rest of the route feasible
-    la = vend[k]
+    c_sum += cost[prev, 0]
+    seg[k, t_i, 2] += travel[prev, 0]
+    if stops > 0:
+        c_sum += fixed[k]
+    rend = min(vend[k], seg[k, 0, 3] + maxspan[k])
+    rmeta[k, 0] = rend
+    rmeta[k, 1] = stops
+    rmeta[k, 2] = c_sum
+    # latest arrival at each place that keeps the rest of the route feasible (a release only
+    # delays a departure, so it never lowers these)
+    la = rend
     nxt = 0
     for p in range(n_k - 1, -1, -1):
         c = routes[k, p]
         la = _latest(win_a, win_b, nwin, c, la - travel[c, nxt] - service[c])
-        latest[k, p] = la
+        posd[k, p, 2] = la
         nxt = c
+
+
+@njit(cache=True)
+def _fits_shifted(c, k, p, routes, rlen, seg, P, n):
+    """Route ``k`` with ``c`` at place ``p`` when ``c``'s release delays its trip: full recompute."""
+    travel, service, win_a, win_b, nwin = P[1], P[2], P[3], P[4], P[5]
+    vstart, vend, release, maxspan = P[8], P[9], P[11], P[12]
+    n_k = rlen[k]
+    rel = seg[k, :, 4].copy()
+    t_i = 0
+    for q in range(n_k + 1):
+        if q == p:
+            rel[t_i] = max(rel[t_i], release[c])
+        if q < n_k and routes[k, q] > n:
+            t_i += 1
+    t_i = 0
+    t = max(vstart[k], rel[0])
+    dep0 = t
+    prev = 0
+    for q in range(n_k + 1):
+        if q == p:
+            node = c
+        elif q < p:
+            node = routes[k, q]
+        else:
+            node = routes[k, q - 1]
+        st = _earliest(win_a, win_b, nwin, node, t + travel[prev, node])
+        if st >= _INF:
+            return False
+        if node > n:
+            t_i += 1
+            t = max(st + service[node], rel[t_i])
+        else:
+            t = st + service[node]
+        prev = node
+    return t + travel[prev, 0] <= min(vend[k], dep0 + maxspan[k])
 
 
 @njit(cache=True)
@@ -156,19 +237,18 @@ def _remove_marked(k, routes, rlen, gone):
 
 
 @njit(cache=True)
-def _best_insert(c, routes, rlen, start, latest, load, load2, allowed, cap, cap2, vclass, seen, P, blink):
-    """Cheapest feasible (vehicle, position, added cost) for stop ``c``; vehicle -1 if none."""
+def _best_insert(c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, blink, n):
+    """Cheapest feasible (vehicle, place, added cost) for stop ``c``; vehicle -1 if none."""
     cost, travel, service, win_a, win_b, nwin = P[0], P[1], P[2], P[3], P[4], P[5]
     demand, demand2, vstart, vend, fixed = P[6], P[7], P[8], P[9], P[10]
+    release, maxspan, maxdrive = P[11], P[12], P[13]
     best = _INF
     bk = -1
     bp = -1
     seen[:] = False
     last_b = win_b[c, nwin[c] - 1]
     for k in range(routes.shape[0]):
-        if not allowed[c, k]:
-            continue
-        if load[k] + demand[c] > cap[k] or load2[k] + demand2[c] > cap2[k]:
+        if not allowed[c, k] or demand[c] > cap[k] or demand2[c] > cap2[k]:
             continue
         n_k = rlen[k]
         if n_k == 0:
@@ -176,31 +256,46 @@ def _best_insert(c, routes, rlen, start, latest, load, load2, allowed, cap, cap2
                 continue  # one empty vehicle of each kind is enough
             seen[vclass[k]] = True
             delta = cost[0, c] + cost[c, 0] + fixed[k]
-            if delta >= best:
+            if delta >= best or travel[0, c] + service[c] + travel[c, 0] > maxdrive[k]:
                 continue
-            s = _earliest(win_a, win_b, nwin, c, vstart[k] + travel[0, c])
-            if s < _INF and s + service[c] + travel[c, 0] <= vend[k]:
+            dep = max(vstart[k], release[c])
+            s = _earliest(win_a, win_b, nwin, c, dep + travel[0, c])
+            if s < _INF and s + service[c] + travel[c, 0] <= min(vend[k], dep + maxspan[k]):
                 best = delta
                 bk = k
                 bp = 0
             continue
+        fix = fixed[k] if rmeta[k, 1] == 0 else 0
         prev = 0
-        dep = vstart[k]
+        dep = seg[k, 0, 3]
         for p in range(n_k + 1):
             nxt = routes[k, p] if p < n_k else 0
             if np.random.random() >= blink:
-                delta = cost[prev, c] + cost[c, nxt] - cost[prev, nxt]
-                if delta < best:
-                    arr = dep + travel[prev, c]
-                    if arr <= last_b:
-                        s = _earliest(win_a, win_b, nwin, c, arr)
-                        la = latest[k, p] if p < n_k else vend[k]
-                        if s + service[c] + travel[c, nxt] <= la:
+                delta = cost[prev, c] + cost[c, nxt] - cost[prev, nxt] + fix
+                t_i = posd[k, p, 3]
+                if (
+                    delta < best
+                    and seg[k, t_i, 0] + demand[c] <= cap[k]
+                    and seg[k, t_i, 1] + demand2[c] <= cap2[k]
+                    and seg[k, t_i, 2] + travel[prev, c] + service[c] + travel[c, nxt] - travel[prev, nxt]
+                    <= maxdrive[k]
+                ):
+                    if release[c] > seg[k, t_i, 3]:  # the trip would leave later: check it whole
+                        if _fits_shifted(c, k, p, routes, rlen, seg, P, n):
                             best = delta
                             bk = k
                             bp = p
+                    else:
+                        arr = dep + travel[prev, c]
+                        if arr <= last_b:
+                            s = _earliest(win_a, win_b, nwin, c, arr)
+                            la = posd[k, p, 2] if p < n_k else rmeta[k, 0]
+                            if s + service[c] + travel[c, nxt] <= la:
+                                best = delta
+                                bk = k
+                                bp = p
             if p < n_k:
-                dep = start[k, p] + service[nxt]
+                dep = posd[k, p, 1]
                 prev = nxt
                 if dep > last_b:
                     break  # every later place arrives after the stop's last window
@@ -216,21 +311,31 @@ def _insert_at(c, k, p, routes, rlen):
 
 
 @njit(cache=True)
-def _total(rcost, route_of, penalty):
+def _total(rmeta, route_of, penalty, n):
     t = 0
-    for k in range(rcost.shape[0]):
-        t += rcost[k]
-    for c in range(1, route_of.shape[0]):
+    for k in range(rmeta.shape[0]):
+        t += rmeta[k, 2]
+    for c in range(1, n + 1):
         if route_of[c] < 0:
             t += penalty[c]
     return t
 
 
 @njit(cache=True)
+def _save(k, routes, rlen, posd, seg, rmeta, bk_routes, bk_rlen, bk_posd, bk_seg, bk_rmeta):
+    m = rlen[k]
+    bk_routes[k, :m] = routes[k, :m]
+    bk_rlen[k] = m
+    bk_posd[k, : m + 1] = posd[k, : m + 1]
+    bk_seg[k] = seg[k]
+    bk_rmeta[k] = rmeta[k]
+
+
+@njit(cache=True)
 def _search(
-    routes, rlen, start, latest, load, load2, rcost, route_of, pos_of,
+    routes, rlen, posd, seg, rmeta, route_of, pos_of,
     best_routes, best_rlen, best_cost_arr,
-    P, penalty, allowed, cap, cap2, vclass, n_classes, adj,
+    P, penalty, allowed, cap, cap2, vclass, n_classes, adj, n,
     iters, t_from, t_to, seed, avg_removed, max_string, blink, beta,
 ):  # fmt: skip
     """``iters`` SISR iterations from the current solution; the best one is kept in ``best_*``."""
@@ -239,21 +344,18 @@ def _search(
     cost = P[0]
     demand = P[6]
     K = routes.shape[0]
-    n = route_of.shape[0] - 1
     bk_routes = routes.copy()
     bk_rlen = rlen.copy()
-    bk_start = start.copy()
-    bk_latest = latest.copy()
-    bk_load = load.copy()
-    bk_load2 = load2.copy()
-    bk_rcost = rcost.copy()
+    bk_posd = posd.copy()
+    bk_seg = seg.copy()
+    bk_rmeta = rmeta.copy()
     touched = np.zeros(K, dtype=np.bool_)
     touched_list = np.empty(K, dtype=np.int64)
-    gone = np.zeros(n + 1, dtype=np.bool_)
+    gone = np.zeros(route_of.shape[0], dtype=np.bool_)
     removed = np.empty(n, dtype=np.int64)
     keys = np.empty(n, dtype=np.float64)
     seen = np.zeros(n_classes, dtype=np.bool_)
-    cur = _total(rcost, route_of, penalty)
+    cur = _total(rmeta, route_of, penalty, n)
     ratio = t_to / t_from if t_from > 0 else 1.0
     for it in range(iters):
         temp = t_from * ratio ** (it / max(1, iters))
@@ -263,9 +365,9 @@ def _search(
         n_used = 0
         n_in = 0
         for k in range(K):
-            if rlen[k] > 0:
+            if rmeta[k, 1] > 0:
                 n_used += 1
-                n_in += rlen[k]
+                n_in += rmeta[k, 1]
         if n_used > 0:
             avg_card = n_in / n_used
             ls_max = min(float(max_string), avg_card)
@@ -283,13 +385,7 @@ def _search(
                 touched[k] = True
                 touched_list[n_touched] = k
                 n_touched += 1
-                bk_routes[k, : rlen[k]] = routes[k, : rlen[k]]
-                bk_rlen[k] = rlen[k]
-                bk_start[k, : rlen[k]] = start[k, : rlen[k]]
-                bk_latest[k, : rlen[k]] = latest[k, : rlen[k]]
-                bk_load[k] = load[k]
-                bk_load2[k] = load2[k]
-                bk_rcost[k] = rcost[k]
+                _save(k, routes, rlen, posd, seg, rmeta, bk_routes, bk_rlen, bk_posd, bk_seg, bk_rmeta)
                 ruined += 1
                 size = rlen[k]
                 lmax = min(float(size), ls_max)
@@ -300,9 +396,10 @@ def _search(
                     hi = min(pos, size - ln)
                     st = lo + int(np.random.random() * (hi - lo + 1))
                     for q in range(st, st + ln):
-                        gone[routes[k, q]] = True
-                        removed[n_rem] = routes[k, q]
-                        n_rem += 1
+                        if routes[k, q] <= n:  # trip markers stay
+                            gone[routes[k, q]] = True
+                            removed[n_rem] = routes[k, q]
+                            n_rem += 1
                 else:  # split string: remove ln stops of a string of ln + m, keep m in the middle
                     m = 1
                     while ln + m < size and np.random.random() > beta:
@@ -313,7 +410,7 @@ def _search(
                     st = lo + int(np.random.random() * (hi - lo + 1))
                     keep0 = st + int(np.random.random() * (ln + 1))
                     for q in range(st, st + tot):
-                        if keep0 <= q < keep0 + m:
+                        if keep0 <= q < keep0 + m or routes[k, q] > n:
                             continue
                         gone[routes[k, q]] = True
                         removed[n_rem] = routes[k, q]
@@ -327,8 +424,7 @@ def _search(
             route_of[removed[i]] = -1
             gone[removed[i]] = False
         for i in range(n_touched):
-            k = touched_list[i]
-            _update(k, routes, rlen, start, latest, load, load2, rcost, route_of, pos_of, P)
+            _update(touched_list[i], routes, rlen, posd, seg, rmeta, route_of, pos_of, P, n)
         # ---- recreate: order the removed stops, insert each at its cheapest feasible place
         r = np.random.random() * 11.0
         for i in range(n_rem):
@@ -345,7 +441,7 @@ def _search(
         for i in range(n_rem):
             c = removed[order[i]]
             k, p, delta = _best_insert(
-                c, routes, rlen, start, latest, load, load2, allowed, cap, cap2, vclass, seen, P, blink
+                c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, blink, n
             )
             if k < 0 or delta >= penalty[c]:
                 continue  # nowhere to go, or cheaper left out
@@ -353,16 +449,10 @@ def _search(
                 touched[k] = True
                 touched_list[n_touched] = k
                 n_touched += 1
-                bk_routes[k, : rlen[k]] = routes[k, : rlen[k]]
-                bk_rlen[k] = rlen[k]
-                bk_start[k, : rlen[k]] = start[k, : rlen[k]]
-                bk_latest[k, : rlen[k]] = latest[k, : rlen[k]]
-                bk_load[k] = load[k]
-                bk_load2[k] = load2[k]
-                bk_rcost[k] = rcost[k]
+                _save(k, routes, rlen, posd, seg, rmeta, bk_routes, bk_rlen, bk_posd, bk_seg, bk_rmeta)
             _insert_at(c, k, p, routes, rlen)
-            _update(k, routes, rlen, start, latest, load, load2, rcost, route_of, pos_of, P)
-        new = _total(rcost, route_of, penalty)
+            _update(k, routes, rlen, posd, seg, rmeta, route_of, pos_of, P, n)
+        new = _total(rmeta, route_of, penalty, n)
         # ---- accept (simulated annealing), keep the best
         if new < cur - temp * np.log(np.random.random()):
             cur = new
@@ -375,19 +465,34 @@ def _search(
                 route_of[removed[i]] = -1
             for i in range(n_touched):
                 k = touched_list[i]
-                rlen[k] = bk_rlen[k]
-                routes[k, : rlen[k]] = bk_routes[k, : rlen[k]]
-                start[k, : rlen[k]] = bk_start[k, : rlen[k]]
-                latest[k, : rlen[k]] = bk_latest[k, : rlen[k]]
-                load[k] = bk_load[k]
-                load2[k] = bk_load2[k]
-                rcost[k] = bk_rcost[k]
-                for p in range(rlen[k]):
+                m = bk_rlen[k]
+                rlen[k] = m
+                routes[k, :m] = bk_routes[k, :m]
+                posd[k, : m + 1] = bk_posd[k, : m + 1]
+                seg[k] = bk_seg[k]
+                rmeta[k] = bk_rmeta[k]
+                for p in range(m):
                     route_of[routes[k, p]] = k
                     pos_of[routes[k, p]] = p
         for i in range(n_touched):
             touched[touched_list[i]] = False
     return cur
+
+
+@njit(cache=True)
+def _insert_all(
+    todo, routes, rlen, posd, seg, rmeta, route_of, pos_of, P,
+    penalty, allowed, cap, cap2, vclass, n_classes, n,
+):  # fmt: skip
+    """Put each stop of ``todo`` at its cheapest feasible place, if cheaper than leaving it out."""
+    seen = np.zeros(n_classes, dtype=np.bool_)
+    for c in todo:
+        k, p, delta = _best_insert(
+            c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, 0.0, n
+        )
+        if k >= 0 and delta < penalty[c]:
+            _insert_at(c, k, p, routes, rlen)
+            _update(k, routes, rlen, posd, seg, rmeta, route_of, pos_of, P, n)
 
 
 # --------------------------------------------------------------------------- driver
@@ -396,7 +501,7 @@ def _search(
 def _pack(p: CoreProblem) -> tuple:
     return (
         p.cost, p.travel, p.service, p.win_a, p.win_b, p.nwin,
-        p.demand, p.demand2, p.vstart, p.vend, p.fixed,
+        p.demand, p.demand2, p.vstart, p.vend, p.fixed, p.release, p.maxspan, p.maxdrive,
     )  # fmt: skip
 
 
@@ -410,6 +515,9 @@ def _classes(p: CoreProblem) -> tuple[np.ndarray, int]:
             int(p.vstart[k]),
             int(p.vend[k]),
             int(p.fixed[k]),
+            int(p.maxspan[k]),
+            int(p.maxdrive[k]),
+            p.markers[k].tobytes(),
             p.allowed[:, k].tobytes(),
         )
         out[k] = keys.setdefault(key, len(keys))
@@ -422,7 +530,7 @@ def default_temperatures(p: CoreProblem) -> tuple[float, float]:
     n = p.n
     if n < 2:
         return 1.0, 0.01
-    c = p.cost[1:, 1:].astype(np.float64) + np.diag(np.full(n, np.inf))
+    c = p.cost[1 : n + 1, 1 : n + 1].astype(np.float64) + np.diag(np.full(n, np.inf))
     t0 = max(1.0, TEMP_START * float(np.mean(np.min(c, axis=1))))
     return t0, t0 / TEMP_DROP
 
@@ -438,28 +546,33 @@ def solve(
     iterations when ``max_iterations`` is given: then the result depends on ``seed`` only)."""
     t_end = time.perf_counter() + max(0.0, time_limit_s)
     n, K = p.n, p.k
+    N = int(p.cost.shape[0])
+    S = int(p.markers.shape[1]) + 1
     P = _pack(p)
     vclass, n_classes = _classes(p)
-    # neighbours of each stop, nearest first (the stop itself first), the depot left out
-    order = np.argsort(p.cost + p.cost.T, axis=1, kind="stable")
-    adj = np.ascontiguousarray(order[order != 0].reshape(n + 1, n).astype(np.int64))
-    routes = np.zeros((K, n + 1), dtype=np.int64)
+    # the stops near each node, nearest first (a stop itself first)
+    near = (p.cost + p.cost.T)[:, 1 : n + 1]
+    adj = np.ascontiguousarray(np.argsort(near, axis=1, kind="stable").astype(np.int64) + 1)
+    routes = np.zeros((K, N), dtype=np.int64)
     rlen = np.zeros(K, dtype=np.int64)
-    start = np.zeros((K, n + 1), dtype=np.int64)
-    latest = np.zeros((K, n + 1), dtype=np.int64)
-    load = np.zeros(K, dtype=np.int64)
-    load2 = np.zeros(K, dtype=np.int64)
-    rcost = np.zeros(K, dtype=np.int64)
-    route_of = np.full(n + 1, -1, dtype=np.int64)
-    pos_of = np.zeros(n + 1, dtype=np.int64)
+    posd = np.zeros((K, N + 1, 4), dtype=np.int64)
+    seg = np.zeros((K, S, 5), dtype=np.int64)
+    rmeta = np.zeros((K, 3), dtype=np.int64)
+    route_of = np.full(N, -1, dtype=np.int64)
+    pos_of = np.zeros(N, dtype=np.int64)
+    for k in range(K):
+        marks = [int(m) for m in p.markers[k] if m > n]
+        routes[k, : len(marks)] = marks
+        rlen[k] = len(marks)
+        _update(k, routes, rlen, posd, seg, rmeta, route_of, pos_of, P, n)
     best_routes = routes.copy()
     best_rlen = rlen.copy()
-    best_cost = np.array([int(np.sum(p.penalty[1:]))], dtype=np.int64)
+    best_cost = np.array([int(np.sum(p.penalty[1 : n + 1]))], dtype=np.int64)
     t0, t1 = temperatures or default_temperatures(p)
     args = (
-        routes, rlen, start, latest, load, load2, rcost, route_of, pos_of,
+        routes, rlen, posd, seg, rmeta, route_of, pos_of,
         best_routes, best_rlen, best_cost,
-        P, p.penalty, p.allowed, p.cap, p.cap2, vclass, n_classes, adj,
+        P, p.penalty, p.allowed, p.cap, p.cap2, vclass, n_classes, adj, n,
     )  # fmt: skip
     done = 0
     if n and K:
@@ -469,47 +582,81 @@ def solve(
         else:
             # chunks of ~0.05 s; the temperature follows the elapsed share of the time budget
             total = max(1e-3, t_end - time.perf_counter())
-            chunk = 50
+            chunk = 20
             first = True
             while True:
-                now = time.perf_counter()
-                left = t_end - now
+                left = t_end - time.perf_counter()
                 if left <= 0:
                     break
                 frac_a = 1.0 - left / total
                 c0 = time.perf_counter()
                 ta = t0 * (t1 / t0) ** frac_a
-                est_frac = min(1.0, frac_a + 0.05 / total)
-                tb = t0 * (t1 / t0) ** est_frac
+                tb = t0 * (t1 / t0) ** min(1.0, frac_a + 0.05 / total)
                 seed_now = seed if first else -1
                 _search(*args, chunk, ta, tb, seed_now, AVG_REMOVED, MAX_STRING, BLINK, SPLIT_BETA)
                 first = False
                 done += chunk
                 spent = time.perf_counter() - c0
                 rate = chunk / max(spent, 1e-6)
-                chunk = int(max(10, min(rate * min(0.05, max(left - spent, 0.0)), 10**6)))
-                if time.perf_counter() >= t_end:
-                    break
-    out_routes = [[int(c) for c in best_routes[k, : best_rlen[k]]] for k in range(K)]
-    served = {c for r in out_routes for c in r}
+                chunk = int(max(5, min(rate * min(0.05, max(left - spent, 0.0)), 10**6)))
+    late_ins = 0
+    if p.late_end is not None and n and K:
+        # stops left out although a soft window would take them late: widen just their windows
+        # and put them in (the others keep their windows, so only these can be late)
+        served = {int(c) for k in range(K) for c in best_routes[k, : best_rlen[k]]}
+        soft = [c for c in range(1, n + 1) if c not in served and p.late_end[c] > p.win_b[c, p.nwin[c] - 1]]
+        if soft:
+            win_b = p.win_b.copy()
+            for c in soft:
+                win_b[c, p.nwin[c] - 1] = p.late_end[c]
+            P2 = P[:4] + (win_b,) + P[5:]
+            routes[:, :] = best_routes
+            rlen[:] = best_rlen
+            route_of[:] = -1
+            for k in range(K):
+                _update(k, routes, rlen, posd, seg, rmeta, route_of, pos_of, P2, n)
+            todo = np.array(sorted(soft, key=lambda c: -int(p.penalty[c])), dtype=np.int64)
+            _insert_all(
+                todo, routes, rlen, posd, seg, rmeta, route_of, pos_of, P2,
+                p.penalty, p.allowed, p.cap, p.cap2, vclass, n_classes, n,
+            )  # fmt: skip
+            late_ins = int(np.sum(route_of[todo] >= 0))
+            best_routes[:, :] = routes
+            best_rlen[:] = rlen
+            best_cost[0] = _total(rmeta, route_of, p.penalty, n)
+    trips: list[list[list[int]]] = []
+    for k in range(K):
+        vt: list[list[int]] = [[]]
+        for c in best_routes[k, : best_rlen[k]]:
+            if c > n:
+                vt.append([])
+            else:
+                vt[-1].append(int(c))
+        trips.append([t for t in vt if t])
+    served = {c for vt in trips for t in vt for c in t}
     return CoreSolution(
-        routes=out_routes,
+        routes=[[c for t in vt for c in t] for vt in trips],
+        trips=trips,
+        sequences=[[int(c) for c in best_routes[k, : best_rlen[k]]] for k in range(K)],
         unassigned=[c for c in range(1, n + 1) if c not in served],
         cost=int(best_cost[0]),
         iterations=done,
+        late_inserted=late_ins,
     )
 
 
-def route_cost(p: CoreProblem, routes: list[list[int]]) -> int:
-    """Arc cost + fixed costs + penalties of unassigned stops of given routes (for tests)."""
+def route_cost(p: CoreProblem, trips: list[list[list[int]]]) -> int:
+    """Arc cost + fixed costs + penalties of unassigned stops, from each vehicle's trips."""
     total = 0
     served: set[int] = set()
-    for k, r in enumerate(routes):
-        if not r:
+    for k, vt in enumerate(trips):
+        if not any(vt):
             continue
-        nodes = [0, *r, 0]
-        total += int(sum(int(p.cost[a, b]) for a, b in zip(nodes, nodes[1:], strict=False))) + int(p.fixed[k])
-        served.update(r)
+        total += int(p.fixed[k])
+        for r in vt:
+            nodes = [0, *r, 0]
+            total += int(sum(int(p.cost[a, b]) for a, b in zip(nodes, nodes[1:], strict=False)))
+            served.update(r)
     total += int(sum(int(p.penalty[c]) for c in range(1, p.n + 1) if c not in served))
     return total
 
@@ -535,5 +682,9 @@ def warm_up() -> None:
         vstart=np.zeros(2, dtype=np.int64),
         vend=np.full(2, 100, dtype=np.int64),
         fixed=np.zeros(2, dtype=np.int64),
+        release=np.array([0, 0, 5, 0], dtype=np.int64),
+        maxspan=np.full(2, 100, dtype=np.int64),
+        maxdrive=np.full(2, 100, dtype=np.int64),
+        markers=np.array([[3], [-1]], dtype=np.int64),  # node 3: vehicle 0 may make a second trip
     )
     solve(p, 1.0, max_iterations=5)
