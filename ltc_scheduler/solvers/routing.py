@@ -614,7 +614,9 @@ def _solve_parallel(problem: RoutingProblem, params: RoutingParams, t0: float) -
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
         # each worker: its own start heuristic and its own ruin-and-recreate seed
-        futures = [pool.submit(_worker, problem, sub.with_(seed=params.seed + i), f) for i, f in enumerate(firsts)]
+        futures = [
+            pool.submit(_worker, problem, sub.with_(seed=params.seed + i), f) for i, f in enumerate(firsts)
+        ]
         results = [f.result() for f in futures]
     best = min(results, key=lambda s: s.objective if s.trips or not s.unserved else 2**62)
     stats = dict(best.stats)
