@@ -2,6 +2,7 @@
 
     python benchmarks/solomon.py --instances ../shared/benchmarks/solomon --time-limit 10
     python benchmarks/solomon.py --instances DIR --time-limit 60 --only C101,R101 --json > out.json
+    python benchmarks/solomon.py --instances DIR --time-limit 10 --ruin-recreate-share 0   # OR-Tools alone
 
 Each instance is read by ``ltc_scheduler.problem.solomon`` (distances ``floor(10*euclid)``, travel
 time = distance, ready/due/service x10, the instance's fleet and capacity, no vehicle cost), solved
@@ -76,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="instances solved at the same time")
     ap.add_argument("--workers", type=int, default=None, help="parallel searches per instance")
     ap.add_argument("--json", action="store_true", help="print one JSON document (with the routes)")
+    ap.add_argument(
+        "--ruin-recreate-share",
+        type=float,
+        default=None,
+        help="share of the time for the ruin-and-recreate warm start (0 = OR-Tools alone)",
+    )
     args = ap.parse_args(argv)
 
     folder = Path(args.instances)
@@ -92,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     params = RoutingParams(time_limit_s=args.time_limit)
     if args.workers is not None:
         params = params.with_(workers=args.workers)
+    if args.ruin_recreate_share is not None:
+        params = params.with_(ruin_recreate_share=args.ruin_recreate_share)
     tasks = [(str(p), params, bks.get(p.stem)) for p in files]
     # compile the warm start's kernels (or load numba's cache) before any clock starts: the
     # product does this once at install time (`make install`)

@@ -118,8 +118,8 @@ PACK_SHARE = 0.15
 ROUTE_SHARE = 0.50
 #: days with more facilities than this give routing ``ROUTE_SHARE_BIG`` of the budget in the first
 #: pass (a second round is then rarely affordable). Large demo day (200 facilities, 420 stops, 62
-#: vans x 2 trips, 50 s budget): 27.5 s of routing serves all 420 stops (8 late) since the
-#: ruin-and-recreate warm start; before it, OR-Tools alone left 22-52 unserved with 25 s
+#: vans x 2 trips, 50 s budget): 27.5 s of routing serve 418-420 of ~420 stops (7-8 late) since
+#: the ruin-and-recreate warm start; before it, OR-Tools alone left 22-52 unserved with 25 s
 BIG_DAY_FACILITIES = 120
 ROUTE_SHARE_BIG = 0.55
 
