@@ -352,3 +352,19 @@ def test_multi_trip_day_with_breaks_and_releases_starts_from_the_warm_start():
     assert [v for v in validate_routing(p, sol) if v.hard] == []
     assert sol.unserved == ()
     assert any(t.trip_no == 2 for t in sol.trips)
+
+
+def test_when_the_polish_finds_nothing_in_time_the_start_is_the_answer(monkeypatch):
+    """OR-Tools reports FAIL_TIMEOUT when the polish ends without a solution of its own; the
+    warm start's routes (already checked by the model) are then the plan, reported as a success."""
+    from ortools.constraint_solver import pywrapcp
+
+    from ltc_scheduler.plan.validate_routes import validate_routing
+
+    monkeypatch.setattr(pywrapcp.RoutingModel, "SolveFromAssignmentWithParameters", lambda *a, **k: None)
+    p = single_trip_day()
+    sol = solve_routing(p, RoutingParams(time_limit_s=1))
+    assert sol.status == "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED"
+    assert sol.stats["polish"] == "no better routes within the time limit"
+    assert sol.objective == int(sol.stats["ruin_recreate_cost"])
+    assert validate_routing(p, sol) == [] and sol.unserved == ()

@@ -530,6 +530,7 @@ def _solve_one(
         return max(0.05, params.time_limit_s - (time.perf_counter() - t0) - 0.05)
 
     stats_extra: dict[str, str] = {}
+    kept_start = False
     if not m.stops:
         sp = _search_params(params, remaining(), first, routing.nodes())
         sp.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
@@ -584,10 +585,16 @@ def _solve_one(
             if warm is not None
             else routing.SolveWithParameters(sp)
         )
+        kept_start = assignment is None and warm is not None
         if assignment is None:
             assignment = warm
         stats_extra["activity_operators"] = "off" if extra else "on"
     status = _STATUS.get(routing.status(), str(routing.status()))
+    if kept_start:
+        # the polish ran out of time before improving on the start: the start is the answer (a
+        # solution, not a failure, as OR-Tools' "FAIL_TIMEOUT" would suggest)
+        status = "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED"
+        stats_extra["polish"] = "no better routes within the time limit"
     if status == "ROUTING_INVALID":
         raise BadInput(f"invalid routing search parameters: {params}")
     stats: dict[str, float | int | str] = {
