@@ -217,6 +217,30 @@ def _stop_range(s: RoutingStop, horizon: int) -> tuple[int, int]:
     return max(lo, 0), min(hi, horizon)
 
 
+def _shift(v: RoutingVehicle, depot_window: tuple[int, int], horizon: int) -> tuple[int, int]:
+    """Earliest departure and latest return of ``v``: its shift inside the pharmacy's hours."""
+    return max(v.start, depot_window[0], 0), min(v.end, depot_window[1], horizon)
+
+
+def _break_minutes(v: RoutingVehicle) -> int:
+    return v.break_duration if v.break_window is not None and v.break_duration > 0 else 0
+
+
+def _trip_limit(v: RoutingVehicle, horizon: int) -> int:
+    """Driving + service allowed per trip: ``max_duration`` minus the break (a break may fall
+    inside any trip, so a trip keeps room for it: conservative)."""
+    return horizon if v.max_duration is None else max(0, int(v.max_duration) - _break_minutes(v))
+
+
+def _is_soft(s: RoutingStop) -> bool:
+    return bool(s.windows) and s.late_penalty > 0 and s.max_late > 0
+
+
+def _drop_penalty(s: RoutingStop, big: int) -> int:
+    """Cost of leaving ``s`` unserved: its ``drop_penalty`` or, when None, ``big``."""
+    return big if s.drop_penalty is None else int(min(s.drop_penalty, big))
+
+
 def _build(problem: RoutingProblem) -> _Model:
     vehicles = problem.vehicles
     nv = len(vehicles)
@@ -282,13 +306,7 @@ def _build(problem: RoutingProblem) -> _Model:
     scale += sum(s.late_penalty * max(0, s.max_late) for s in stops)
     big = int(min(_MAX_BIG, max(10**6, 10 * scale)))
     unauthorised = [r for r, v in enumerate(vehicles) if not v.controlled_ok]
-    # a break may fall inside any trip, so a trip keeps room for it (conservative)
-    max_dur = [
-        max(0, v.max_duration - (v.break_duration if v.break_window is not None else 0))
-        if v.max_duration is not None
-        else horizon
-        for v in vehicles
-    ]
+    max_dur = [_trip_limit(v, horizon) for v in vehicles]
     trip_dim = None
     if pickups and any(v.max_duration is not None for v in vehicles):
         # driving + service time since the last loading (waiting excluded): resets at each loading
@@ -303,15 +321,14 @@ def _build(problem: RoutingProblem) -> _Model:
         idx = manager.NodeToIndex(i)
         cum = time_dim.CumulVar(idx)
         lo, hi = _stop_range(s, horizon)
-        soft = bool(s.windows) and s.late_penalty > 0 and s.max_late > 0
+        soft = _is_soft(s)
         cum.SetRange(lo, hi)
         for (_, b), (a2, _) in zip(s.windows, s.windows[1:], strict=False):
             if a2 - 1 >= b + 1:
                 cum.RemoveInterval(b + 1, a2 - 1)
         if soft:
             time_dim.SetCumulVarSoftUpperBound(idx, s.windows[-1][1], int(s.late_penalty))
-        penalty = big if s.drop_penalty is None else int(min(s.drop_penalty, big))
-        routing.AddDisjunction([idx], penalty)
+        routing.AddDisjunction([idx], _drop_penalty(s, big))
         related = [idx]
         if pickups:
             pidx = manager.NodeToIndex(n + i)
@@ -333,7 +350,7 @@ def _build(problem: RoutingProblem) -> _Model:
     # --- vehicles: shifts, depot hours, duration, fixed cost
     for r, v in enumerate(vehicles):
         start, end = routing.Start(r), routing.End(r)
-        lo, hi = max(v.start, d0, 0), min(v.end, d1, horizon)
+        lo, hi = _shift(v, problem.depot_window, horizon)
         time_dim.CumulVar(start).SetRange(lo, max(lo, hi))
         time_dim.CumulVar(end).SetRange(lo, max(lo, hi))
         if lo > hi:  # a shift outside the depot hours: the vehicle cannot be used
@@ -383,7 +400,6 @@ def _core_problem(m: _Model):
 
     problem, stops, vehicles = m.problem, m.stops, m.problem.vehicles
     n, nv, horizon = len(stops), len(vehicles), m.horizon
-    d0, d1 = problem.depot_window
     extra_trips = [max(0, v.max_trips - 1) if m.pickups else 0 for v in vehicles]
     n_mark = sum(extra_trips)
     size = n + 1 + n_mark
@@ -417,8 +433,8 @@ def _core_problem(m: _Model):
     markers = np.full((nv, max(extra_trips) if n_mark else 0), -1, dtype=np.int64)
     node = n + 1
     for r, v in enumerate(vehicles):
-        lo, hi = max(v.start, d0, 0), min(v.end, d1, horizon)
-        brk = v.break_duration if v.break_window is not None and v.break_duration > 0 else 0
+        lo, hi = _shift(v, problem.depot_window, horizon)
+        brk = _break_minutes(v)
         for j in range(extra_trips[r]):
             markers[r, j] = node
             service[node] = int(problem.reload_time)
@@ -428,10 +444,9 @@ def _core_problem(m: _Model):
             node += 1
         if brk and not extra_trips[r]:
             hi = min(hi, v.break_window[1])  # type: ignore[index]  # back for the break
-        if v.max_duration is not None:
-            maxdrive[r] = max(0, int(v.max_duration) - brk)
-            if not extra_trips[r]:
-                maxspan[r] = maxdrive[r]  # one trip: waiting counts too
+        maxdrive[r] = _trip_limit(v, horizon)
+        if v.max_duration is not None and not extra_trips[r]:
+            maxspan[r] = maxdrive[r]  # one trip: waiting counts too
         vstart[r], vend[r] = lo, hi
         if lo > hi:
             allowed[:, r] = False
@@ -441,10 +456,10 @@ def _core_problem(m: _Model):
     penalty = np.zeros(size, dtype=np.int64)
     late_end = np.zeros(size, dtype=np.int64)
     for i, s in enumerate(stops, start=1):
-        if s.windows and s.late_penalty > 0 and s.max_late > 0:
+        if _is_soft(s):
             late_end[i] = _stop_range(s, horizon)[1]
         demand[i], demand2[i], release[i] = s.totes, s.cold_totes, max(s.release, 0)
-        penalty[i] = m.big if s.drop_penalty is None else min(int(s.drop_penalty), m.big)
+        penalty[i] = _drop_penalty(s, m.big)
     return CoreProblem(
         cost=cost,
         travel=travel,
