@@ -559,9 +559,8 @@ def _solve_one(
             from ltc_scheduler.solvers import ruin_recreate  # numba: imported only when used
 
             cs = ruin_recreate.solve(core, remaining() * params.ruin_recreate_share, seed=params.seed)
-            all_in = not cs.unassigned and all(s.drop_penalty is None for s in m.stops)
-            extra = dict.fromkeys(_ACTIVITY_OPERATORS, False) if all_in else {}
-            routing.CloseModelWithParameters(_search_params(params, remaining(), first, nodes, extra))
+            # the operators of the polish are chosen below, per solve (as after OR-Tools' start)
+            routing.CloseModelWithParameters(_search_params(params, remaining(), first, nodes))
             # the loading model: each trip's loadings at the pharmacy first, then its stops
             n = len(m.stops)
             seqs = [
