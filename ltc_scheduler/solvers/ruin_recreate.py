@@ -89,13 +89,17 @@ class CoreProblem:
 
 @dataclass(frozen=True, slots=True)
 class CoreSolution:
-    routes: list[list[int]]  # per vehicle, stop nodes in visiting order (all its trips)
     trips: list[list[list[int]]]  # per vehicle, its trips (stop nodes), in order
     sequences: list[list[int]]  # per vehicle, its nodes in order, trip markers included
     unassigned: list[int]
     cost: int  # arc cost + fixed costs + penalties of unassigned stops (lateness not priced)
     iterations: int
     late_inserted: int = 0  # stops put in late at the end (soft windows)
+
+    @property
+    def routes(self) -> list[list[int]]:
+        """Per vehicle, its stop nodes in visiting order (all its trips)."""
+        return [[c for t in vt for c in t] for vt in self.trips]
 
 
 # --------------------------------------------------------------------------- compiled kernels
@@ -635,7 +639,6 @@ def solve(
         trips.append([t for t in vt if t])
     served = {c for vt in trips for t in vt for c in t}
     return CoreSolution(
-        routes=[[c for t in vt for c in t] for vt in trips],
         trips=trips,
         sequences=[[int(c) for c in best_routes[k, : best_rlen[k]]] for k in range(K)],
         unassigned=[c for c in range(1, n + 1) if c not in served],
