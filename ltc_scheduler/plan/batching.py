@@ -41,7 +41,7 @@ from dataclasses import replace
 
 from ltc_scheduler.enums import OrderClass, PackagingKind
 from ltc_scheduler.plan.model import Batch
-from ltc_scheduler.problem.model import Facility, GeoPoint, OrderLine, PlanningProblem
+from ltc_scheduler.problem.model import Facility, GeoPoint, OrderLine, PlanningProblem, split_by_cards
 
 #: minutes reserved between "verified" and "vehicle can leave" (loading the tote, paperwork)
 LOAD_MARGIN_MIN = 15
@@ -126,21 +126,6 @@ def _earliest_ready(
     return max(best, shift_start) + problem.verification.verify_minutes(cards)
 
 
-def _split(lines: list[OrderLine], max_cards: int) -> list[list[OrderLine]]:
-    chunks: list[list[OrderLine]] = []
-    current: list[OrderLine] = []
-    cards = 0
-    for ln in lines:
-        if current and cards + ln.cards > max_cards:
-            chunks.append(current)
-            current, cards = [], 0
-        current.append(ln)
-        cards += ln.cards
-    if current:
-        chunks.append(current)
-    return chunks
-
-
 def _arrival_waves(lines: list[OrderLine]) -> list[list[OrderLine]]:
     """Urgent lines in arrival waves: a new wave when a line arrives more than
     :data:`URGENT_WAVE_MIN` after the wave's first one (a STAT received at 13:00 does not hold back
@@ -194,7 +179,7 @@ def form_batches(
     for key in sorted(groups, key=lambda k: k[:3] + k[4:]):
         lines = sorted(groups[key], key=lambda ln: (ln.need_by_min, ln.id))
         arrivals = [lines] if key[6] else _arrival_waves(lines)
-        for chunk in (c for wave in arrivals for c in _split(wave, s.max_batch_cards)):
+        for chunk in (c for wave in arrivals for c in split_by_cards(wave, s.max_batch_cards)):
             chunks.append((key, chunk))
             if key[6]:
                 got = max(ln.received_min for ln in chunk)

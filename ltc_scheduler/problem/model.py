@@ -15,7 +15,9 @@ Conventions (every module relies on them):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from ltc_scheduler.enums import FacilityKind, OrderClass, PackagingKind
 
@@ -210,3 +212,29 @@ class PlanningProblem:
             if f.id == facility_id:
                 return f
         raise KeyError(f"no facility with id {facility_id} in this problem")
+
+
+class _HasCards(Protocol):
+    @property
+    def cards(self) -> int: ...
+
+
+_C = TypeVar("_C", bound=_HasCards)
+
+
+def split_by_cards(items: Iterable[_C], max_cards: int) -> list[list[_C]]:
+    """Consecutive runs of ``items`` (in the given order) of at most ``max_cards`` cards each; an
+    item larger than ``max_cards`` forms a run of its own. Order lines into batches, batches
+    into packing jobs."""
+    runs: list[list[_C]] = []
+    run: list[_C] = []
+    cards = 0
+    for item in items:
+        if run and cards + item.cards > max_cards:
+            runs.append(run)
+            run, cards = [], 0
+        run.append(item)
+        cards += item.cards
+    if run:
+        runs.append(run)
+    return runs

@@ -48,7 +48,7 @@ from ortools.sat.python import cp_model
 
 from ltc_scheduler.errors import PlanningError
 from ltc_scheduler.plan.model import Batch, SolveStats
-from ltc_scheduler.problem.model import PackagingLine, PlanningProblem, Verification
+from ltc_scheduler.problem.model import PackagingLine, PlanningProblem, Verification, split_by_cards
 
 __all__ = ["PackingParams", "PackingResult", "solve_packing", "changeover_minutes", "line_free_segments"]
 
@@ -206,18 +206,11 @@ def _make_jobs(
             urgent = b.stat and urgent_apart
             wave_no = (release(b) - earliest) // wave if urgent or not urgent_apart else 0
             by_key.setdefault((b.facility_id, str(b.kind), urgent, wave_no), []).append(b)
-        groups = []
-        for key in sorted(by_key):
-            run: list[Batch] = []
-            cards = 0
-            for b in sorted(by_key[key], key=lambda b: (b.deadline_min, b.key)):
-                if run and cards + b.cards > cap:
-                    groups.append(run)
-                    run, cards = [], 0
-                run.append(b)
-                cards += b.cards
-            if run:
-                groups.append(run)
+        groups = [
+            run
+            for key in sorted(by_key)
+            for run in split_by_cards(sorted(by_key[key], key=lambda b: (b.deadline_min, b.key)), cap)
+        ]
     jobs: list[_Job] = []
     for g in groups:
         b0 = g[0]
