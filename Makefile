@@ -12,12 +12,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
-	$(BIN)/python -c "from ltc_scheduler.solvers.ruin_recreate import warm_up; warm_up()"
+	$(BIN)/python -c "from ltc_scheduler.routing.warm_start import warm_up; warm_up()"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	$(BIN)/python -c "from ltc_scheduler.solvers.ruin_recreate import warm_up; warm_up()"
+	$(BIN)/python -c "from ltc_scheduler.routing.warm_start import warm_up; warm_up()"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

@@ -23,10 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ltc_scheduler.plan.validate_routes import validate_routing  # noqa: E402
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle  # noqa: E402
-from ltc_scheduler.solvers.params import RoutingParams  # noqa: E402
-from ltc_scheduler.solvers.routing import solve_routing  # noqa: E402
+from ltc_scheduler.routing.model import solve_routing  # noqa: E402
+from ltc_scheduler.routing.params import RoutingParams  # noqa: E402
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle  # noqa: E402
+from ltc_scheduler.routing.validate import validate_routing  # noqa: E402
 
 
 def instance(n: int, seed: int) -> RoutingProblem:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
-    from ltc_scheduler.solvers.ruin_recreate import warm_up
+    from ltc_scheduler.routing.warm_start import warm_up
 
     warm_up()  # compile (or load the cache) before the clock starts, as `make install` does
     p = instance(args.customers, args.seed)

@@ -4,10 +4,10 @@
     python benchmarks/solomon.py --instances DIR --time-limit 60 --only C101,R101 --json > out.json
     python benchmarks/solomon.py --instances DIR --time-limit 10 --ruin-recreate-share 0   # OR-Tools alone
 
-Each instance is read by ``ltc_scheduler.problem.solomon`` (distances ``floor(10*euclid)``, travel
+Each instance is read by ``ltc_scheduler.routing.solomon`` (distances ``floor(10*euclid)``, travel
 time = distance, ready/due/service x10, the instance's fleet and capacity, no vehicle cost), solved
-by ``ltc_scheduler.solvers.routing.solve_routing`` (the same code path as the product), checked by
-the independent validator ``ltc_scheduler.plan.validate_routes.validate_routing``, and compared
+by ``ltc_scheduler.routing.model.solve_routing`` (the same code path as the product), checked by
+the independent validator ``ltc_scheduler.routing.validate.validate_routing``, and compared
 with the ``distance_dimacs_trunc1`` best-known solution in ``bks.csv`` of the same folder.
 
 The ruin-and-recreate warm start is compiled (numba) once before the first instance, as
@@ -29,15 +29,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ltc_scheduler.problem.solomon import SCALE, read_bks, read_solomon  # noqa: E402
-from ltc_scheduler.solvers.params import RoutingParams  # noqa: E402
-from ltc_scheduler.solvers.routing import solve_routing  # noqa: E402
+from ltc_scheduler.routing.model import solve_routing  # noqa: E402
+from ltc_scheduler.routing.params import RoutingParams  # noqa: E402
+from ltc_scheduler.routing.solomon import SCALE, read_bks, read_solomon  # noqa: E402
 
 
 def _validate(problem, solution) -> str:
     """``"ok"``, ``"N violations"`` or ``"n/a"`` when the validator module is not there."""
     try:
-        from ltc_scheduler.plan.validate_routes import validate_routing
+        from ltc_scheduler.routing.validate import validate_routing
     except ImportError:
         return "n/a"
     bad = validate_routing(problem, solution)
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [(str(p), params, bks.get(p.stem)) for p in files]
     # compile the warm start's kernels (or load numba's cache) before any clock starts: the
     # product does this once at install time (`make install`)
-    from ltc_scheduler.solvers.ruin_recreate import warm_up
+    from ltc_scheduler.routing.warm_start import warm_up
 
     warm_up()
     rows: list[dict] = []

@@ -19,11 +19,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ltc_scheduler.config import get_settings
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.errors import BadInput
-from ltc_scheduler.plan.pipeline import PlanResult, plan_day
+from ltc_scheduler.planning.pipeline import PlanResult, plan_day
 from ltc_scheduler.problem.builder import build_problem
+from ltc_scheduler.problem.travel import TravelProvider, provider_named
 
 __all__ = ["PlanOutcome", "plan_date", "has_plan", "summary_of", "InjectedFailure"]
 
@@ -145,7 +147,7 @@ def plan_date(
             raise BadInput(f"--time-limit must be positive, got {time_limit_s}")
         problem = replace(problem, settings=replace(problem.settings, time_limit_s=float(time_limit_s)))
     try:
-        result = plan_day(problem, progress=progress, previous=previous)
+        result = plan_day(problem, travel_provider=_travel_provider(), progress=progress, previous=previous)
         result.stage_seconds = {"load": round(load_s, 3), **result.stage_seconds}
         t = time.perf_counter()
         stats = {
@@ -185,6 +187,14 @@ def plan_date(
     return PlanOutcome(run_id, result, summary_of(problem, result, run_id))
 
 
+def _travel_provider() -> TravelProvider:
+    """The travel provider the configuration names (``LTC_TRAVEL_PROVIDER``, ``LTC_OSRM_URL``)."""
+    settings = get_settings()
+    return provider_named(
+        settings.travel_provider, osrm_url=settings.osrm_url, timeout_s=settings.osrm_timeout_s
+    )
+
+
 def _record_failure(engine: sa.Engine, *, date: dt.date, started_by: str, error: str) -> None:
     try:
         with session_scope(engine) as session:
@@ -195,8 +205,6 @@ def _record_failure(engine: sa.Engine, *, date: dt.date, started_by: str, error:
 
 def _now_local_min(date: dt.date) -> int:
     from zoneinfo import ZoneInfo
-
-    from ltc_scheduler.config import get_settings
 
     now = dt.datetime.now(ZoneInfo(get_settings().timezone))
     return (now.date() - date).days * 1440 + now.hour * 60 + now.minute

@@ -5,8 +5,8 @@ from __future__ import annotations
 from test_packing import MDB, UDC, facility, line, make_problem, order
 
 from ltc_scheduler.enums import OrderClass
-from ltc_scheduler.plan.batching import LOAD_MARGIN_MIN, form_batches
-from ltc_scheduler.plan.validate_packing import validate_packing
+from ltc_scheduler.packing.batching import LOAD_MARGIN_MIN, form_batches
+from ltc_scheduler.packing.validate import validate_packing
 from ltc_scheduler.problem.model import PlanSettings
 
 

@@ -77,7 +77,7 @@ def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactor
         pytest.skip(f"no Chromium at {CHROMIUM} (set LTC_CHROMIUM or `apt-get install chromium`)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
     from ltc_scheduler import service
-    from ltc_scheduler.db import admin
+    from ltc_scheduler.db import constraints
     from ltc_scheduler.db.engine import make_engine, session_scope
 
     folder = tmp_path_factory.mktemp("browser")
@@ -87,7 +87,7 @@ def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactor
     eng = make_engine(url)
     if os.environ.get("LTC_DOC_SCREENSHOTS") != "1":  # the README's screenshots get the default limit
         with session_scope(eng) as s:
-            admin.update_settings(s, values={"time_limit_s": 2}, who="browser-test")
+            constraints.update_settings(s, values={"time_limit_s": 2}, who="browser-test")
     outcome = service.plan_date(eng, date=DEMO_DATE, started_by="browser-test")
     routes = outcome.result.plan.routes
     busiest = 1 + max(range(len(routes)), key=lambda i: len(routes[i].stops)) if routes else 1

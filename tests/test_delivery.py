@@ -10,7 +10,11 @@ from helpers_day import FACILITIES, H, batch, day_batches, day_problem
 
 from ltc_scheduler.enums import OrderClass
 from ltc_scheduler.errors import BadInput
-from ltc_scheduler.plan.delivery import (
+from ltc_scheduler.plan.model import Plan
+from ltc_scheduler.plan.validate import validate_coupling
+from ltc_scheduler.problem.model import PlanSettings, TimeWindow
+from ltc_scheduler.problem.travel import HaversineProvider, TravelMatrix
+from ltc_scheduler.routing.from_day import (
     RELOAD_MIN,
     STAT_SUFFIX,
     build_routing_problem,
@@ -19,11 +23,8 @@ from ltc_scheduler.plan.delivery import (
     stop_batches,
     to_plan_routes,
 )
-from ltc_scheduler.plan.model import Plan, RoutingSolution, Trip, Unserved, Visit
-from ltc_scheduler.plan.validate import validate_coupling
-from ltc_scheduler.plan.validate_routes import hard_violations, validate_routing
-from ltc_scheduler.problem.model import PlanSettings, TimeWindow
-from ltc_scheduler.problem.travel import HaversineProvider, TravelMatrix
+from ltc_scheduler.routing.problem import RoutingSolution, Trip, Unserved, Visit
+from ltc_scheduler.routing.validate import hard_violations, validate_routing
 
 
 @pytest.fixture(scope="module")
@@ -266,8 +267,8 @@ def test_to_plan_routes_late_minutes_with_reason(travel):
 
 
 def test_day_routed_by_the_engine_is_valid(travel):
-    routing = pytest.importorskip("ltc_scheduler.solvers.routing")
-    from ltc_scheduler.solvers.params import RoutingParams
+    routing = pytest.importorskip("ltc_scheduler.routing.model")
+    from ltc_scheduler.routing.params import RoutingParams
 
     p = day_problem()
     bs = day_batches()

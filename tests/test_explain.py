@@ -7,10 +7,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ltc_scheduler.plan.model import RoutingSolution, Trip, Unserved, Visit
-from ltc_scheduler.plan.validate_routes import hard_violations, validate_routing
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
-from ltc_scheduler.solvers.explain import NO_CAPACITY, explain_late, explain_stop, explain_unserved
+from ltc_scheduler.routing.explain import NO_CAPACITY, explain_late, explain_stop, explain_unserved
+from ltc_scheduler.routing.problem import (
+    RoutingProblem,
+    RoutingSolution,
+    RoutingStop,
+    RoutingVehicle,
+    Trip,
+    Unserved,
+    Visit,
+)
+from ltc_scheduler.routing.validate import hard_violations, validate_routing
 
 H = 3600
 M = 60
@@ -249,8 +256,8 @@ def test_no_late_no_entry():
 
 
 def test_engine_words_its_unserved_stops():
-    routing = pytest.importorskip("ltc_scheduler.solvers.routing")
-    from ltc_scheduler.solvers.params import RoutingParams
+    routing = pytest.importorskip("ltc_scheduler.routing.model")
+    from ltc_scheduler.routing.params import RoutingParams
 
     p, _ = _full_fleet(max_trips=1)
     p = replace(p, stops=tuple(replace(s, drop_penalty=10**7) for s in p.stops))
@@ -262,8 +269,8 @@ def test_engine_words_its_unserved_stops():
 
 
 def test_engine_words_stops_it_leaves_out_of_the_model():
-    routing = pytest.importorskip("ltc_scheduler.solvers.routing")
-    from ltc_scheduler.solvers.params import RoutingParams
+    routing = pytest.importorskip("ltc_scheduler.routing.model")
+    from ltc_scheduler.routing.params import RoutingParams
 
     p = problem([stop("F1", 1, totes=25), stop("F2", 2, controlled=True)], [van(controlled_ok=False)])
     sol = routing.solve_routing(p, RoutingParams(time_limit_s=1))

@@ -440,7 +440,7 @@ def planned_demo(demo_small_template, tmp_path_factory):
     import shutil
 
     from ltc_scheduler import service
-    from ltc_scheduler.db import admin
+    from ltc_scheduler.db import constraints
     from ltc_scheduler.db.engine import make_engine, session_scope
 
     path = tmp_path_factory.mktemp("export_cli") / "planned.db"
@@ -448,7 +448,7 @@ def planned_demo(demo_small_template, tmp_path_factory):
     url = f"sqlite:///{path}"
     eng = make_engine(url)
     with session_scope(eng) as s:
-        admin.update_settings(s, values={"time_limit_s": 2}, who="test")
+        constraints.update_settings(s, values={"time_limit_s": 2}, who="test")
     service.plan_date(eng, date=dt.date(2026, 12, 1), started_by="test")
     eng.dispose()
     return url

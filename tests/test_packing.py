@@ -9,9 +9,10 @@ import pytest
 
 from ltc_scheduler.enums import FacilityKind, OrderClass, PackagingKind
 from ltc_scheduler.errors import PlanningError
-from ltc_scheduler.plan.batching import form_batches
+from ltc_scheduler.packing.batching import form_batches
+from ltc_scheduler.packing.solve import PackingParams, solve_packing
+from ltc_scheduler.packing.validate import validate_packing
 from ltc_scheduler.plan.model import Batch
-from ltc_scheduler.plan.validate_packing import validate_packing
 from ltc_scheduler.problem.model import (
     Depot,
     Facility,
@@ -24,7 +25,6 @@ from ltc_scheduler.problem.model import (
     TimeWindow,
     Verification,
 )
-from ltc_scheduler.solvers.packing import PackingParams, solve_packing
 
 MDB = PackagingKind.MULTI_DOSE_BLISTER
 UDC = PackagingKind.UNIT_DOSE_CARD

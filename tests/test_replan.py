@@ -12,8 +12,8 @@ from test_packing import facility, line, make_problem, order
 from test_pipeline import hard, travel, van
 
 from ltc_scheduler.enums import OrderClass
-from ltc_scheduler.plan.pipeline import plan_day
-from ltc_scheduler.plan.validate import validate_plan
+from ltc_scheduler.planning.pipeline import plan_day
+from ltc_scheduler.planning.validate import validate_plan
 from ltc_scheduler.problem.model import PlanSettings
 
 H = 60

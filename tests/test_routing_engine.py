@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from ltc_scheduler.errors import BadInput
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
-from ltc_scheduler.solvers.params import RoutingParams
-from ltc_scheduler.solvers.routing import solve_routing
+from ltc_scheduler.routing.model import solve_routing
+from ltc_scheduler.routing.params import RoutingParams
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle
 
 DIR = Path("/work/shared/benchmarks/solomon")
 H = 3600
 
 
 def validate(p, sol):
-    from ltc_scheduler.plan.validate_routes import validate_routing
+    from ltc_scheduler.routing.validate import validate_routing
 
     return validate_routing(p, sol)
 
@@ -149,7 +149,7 @@ def test_mixed_day_with_two_workers_is_valid():
 @pytest.mark.skipif(not DIR.exists(), reason="Solomon instances not available")
 def test_solomon_c101_close_to_best_known_in_two_seconds():
     """Usually exactly the BKS (827.3); 5% leaves room for a busy CPU."""
-    from ltc_scheduler.problem.solomon import read_bks, read_solomon
+    from ltc_scheduler.routing.solomon import read_bks, read_solomon
 
     p = read_solomon(DIR / "C101.txt")
     sol = solve_routing(p, RoutingParams(time_limit_s=2))

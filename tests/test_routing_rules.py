@@ -2,7 +2,7 @@
 
 Each problem is built so that the cheapest answer *without* the rule differs from the answer with
 it: dropping the rule from the model makes the test fail. Every test also asks the independent
-validator (``plan/validate_routes.py``) for its verdict. Every test runs twice: with the default
+validator (``routing/validate.py``) for its verdict. Every test runs twice: with the default
 engine (ruin-and-recreate warm start, then OR-Tools) and with OR-Tools alone, so a rule dropped
 from either the warm start or the OR-Tools model fails a test.
 """
@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltc_scheduler.plan.model import RoutingSolution, Trip
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
-from ltc_scheduler.solvers.params import RoutingParams
-from ltc_scheduler.solvers.routing import solve_routing
+from ltc_scheduler.routing.model import solve_routing
+from ltc_scheduler.routing.params import RoutingParams
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop, RoutingVehicle, Trip
 
 FAST = RoutingParams(time_limit_s=1.0)
 #: share of the time given to the warm start in the current run of the module's tests
@@ -68,13 +67,13 @@ def solve(p: RoutingProblem, params: RoutingParams = FAST) -> RoutingSolution:
 
 
 def hard(p: RoutingProblem, sol: RoutingSolution) -> list:
-    from ltc_scheduler.plan.validate_routes import validate_routing
+    from ltc_scheduler.routing.validate import validate_routing
 
     return [v for v in validate_routing(p, sol) if v.hard]
 
 
 def soft(p: RoutingProblem, sol: RoutingSolution) -> list[str]:
-    from ltc_scheduler.plan.validate_routes import validate_routing
+    from ltc_scheduler.routing.validate import validate_routing
 
     return sorted(v.rule for v in validate_routing(p, sol) if not v.hard)
 

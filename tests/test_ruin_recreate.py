@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
-from ltc_scheduler.solvers import ruin_recreate as rr
-from ltc_scheduler.solvers.params import RoutingParams
-from ltc_scheduler.solvers.routing import solve_routing
+from ltc_scheduler.routing import warm_start as rr
+from ltc_scheduler.routing.model import solve_routing
+from ltc_scheduler.routing.params import RoutingParams
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle
 
 DIR = Path("/work/shared/benchmarks/solomon")
 if not DIR.exists():
@@ -223,8 +223,8 @@ def test_an_unprofitable_stop_is_dropped_when_its_penalty_is_small():
 def test_solomon_quality_with_a_fixed_number_of_iterations(name):
     """Where OR-Tools' guided local search alone stays 4-7 % above the best-known distance after
     10 s, 60,000 SISR iterations (about one second) get within 2 % (seeded: repeatable)."""
-    from ltc_scheduler.problem.solomon import read_bks, read_solomon
-    from ltc_scheduler.solvers.routing import _build, _core_problem
+    from ltc_scheduler.routing.model import _build, _core_problem
+    from ltc_scheduler.routing.solomon import read_bks, read_solomon
 
     problem = read_solomon(DIR / f"{name}.txt")
     p = _core_problem(_build(problem))
@@ -264,7 +264,7 @@ def single_trip_day() -> RoutingProblem:
 
 
 def test_the_engine_starts_from_the_warm_start_and_the_validator_agrees():
-    from ltc_scheduler.plan.validate_routes import validate_routing
+    from ltc_scheduler.routing.validate import validate_routing
 
     p = single_trip_day()
     sol = solve_routing(p, RoutingParams(time_limit_s=2))
@@ -344,7 +344,7 @@ def test_a_stop_only_reachable_late_is_put_in_late_when_its_window_is_soft():
 def test_multi_trip_day_with_breaks_and_releases_starts_from_the_warm_start():
     from test_routing_engine import mixed_day
 
-    from ltc_scheduler.plan.validate_routes import validate_routing
+    from ltc_scheduler.routing.validate import validate_routing
 
     p = mixed_day(seed=3, n=40)  # 4 vehicles x 2 trips, breaks, releases, soft windows, STAT
     sol = solve_routing(p, RoutingParams(time_limit_s=3))
@@ -359,7 +359,7 @@ def test_when_the_polish_finds_nothing_in_time_the_start_is_the_answer(monkeypat
     warm start's routes (already checked by the model) are then the plan, reported as a success."""
     from ortools.constraint_solver import pywrapcp
 
-    from ltc_scheduler.plan.validate_routes import validate_routing
+    from ltc_scheduler.routing.validate import validate_routing
 
     monkeypatch.setattr(pywrapcp.RoutingModel, "SolveFromAssignmentWithParameters", lambda *a, **k: None)
     p = single_trip_day()

@@ -13,7 +13,7 @@ from ltc_scheduler.db import models as m
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.enums import OrderClass, OrderStatus, PlanStatus
-from ltc_scheduler.plan.validate import validate_plan
+from ltc_scheduler.planning.validate import validate_plan
 from ltc_scheduler.problem.builder import build_problem, local_to_utc
 from ltc_scheduler.service import InjectedFailure, has_plan, plan_date
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from ltc_scheduler.errors import BadInput
-from ltc_scheduler.problem.solomon import SCALE, dimacs_matrix, parse_solomon, read_bks, read_solomon
-from ltc_scheduler.solvers.routing import schedule_routes
+from ltc_scheduler.routing.model import schedule_routes
+from ltc_scheduler.routing.solomon import SCALE, dimacs_matrix, parse_solomon, read_bks, read_solomon
 
 DIR = Path("/work/shared/benchmarks/solomon")
 if not DIR.exists():  # the data may live next to the repository on other machines
@@ -89,7 +89,7 @@ def test_bks_table():
 @pytest.mark.parametrize("name", ["C101", "R102", "RC105", "R211", "C204"])
 def test_published_bks_routes_reproduce_cost_and_are_feasible(name):
     """R102, RC105 and R211 break a window by a fraction in double precision, not with truncation."""
-    from ltc_scheduler.plan.validate_routes import validate_routing
+    from ltc_scheduler.routing.validate import validate_routing
 
     p = read_solomon(DIR / f"{name}.txt")
     routes = read_sol(DIR / "bks_routes_dimacs" / f"{name}.sol")

@@ -23,7 +23,7 @@ from ltc_scheduler.problem.travel import (
     TravelMatrix,
     TravelProvider,
     great_circle_m,
-    provider_from_settings,
+    provider_named,
 )
 
 CHICAGO = GeoPoint(41.8781, -87.6298)
@@ -236,24 +236,26 @@ def test_osrm_server_down():
 # ---------------------------------------------------------------- configuration
 
 
-def test_provider_from_settings_default_is_haversine(monkeypatch):
+def test_provider_named_default_is_haversine(monkeypatch):
     monkeypatch.delenv("LTC_TRAVEL_PROVIDER", raising=False)
-    assert isinstance(provider_from_settings(Settings()), HaversineProvider)
+    assert isinstance(
+        provider_named(Settings().travel_provider, osrm_url=Settings().osrm_url), HaversineProvider
+    )
 
 
-def test_provider_from_settings_osrm(monkeypatch):
+def test_provider_named_osrm(monkeypatch):
     monkeypatch.setenv("LTC_TRAVEL_PROVIDER", "osrm")
     monkeypatch.setenv("LTC_OSRM_URL", "http://osrm.local:5000")
-    prov = provider_from_settings(Settings())
+    prov = provider_named(Settings().travel_provider, osrm_url=Settings().osrm_url)
     assert isinstance(prov, OsrmProvider)
     assert prov.base_url == "http://osrm.local:5000"
 
 
-def test_provider_from_settings_errors(monkeypatch):
+def test_provider_named_errors(monkeypatch):
     monkeypatch.setenv("LTC_TRAVEL_PROVIDER", "osrm")
     monkeypatch.delenv("LTC_OSRM_URL", raising=False)
     with pytest.raises(BadInput, match="LTC_OSRM_URL"):
-        provider_from_settings(Settings())
+        provider_named(Settings().travel_provider, osrm_url=Settings().osrm_url)
     monkeypatch.setenv("LTC_TRAVEL_PROVIDER", "google")
     with pytest.raises(BadInput, match="unknown travel provider 'google'"):
-        provider_from_settings(Settings())
+        provider_named(Settings().travel_provider, osrm_url=Settings().osrm_url)

@@ -1,4 +1,4 @@
-"""The dashboard: the Constraints page's repository functions (db/admin.py) and every page run
+"""The dashboard: the Constraints page's repository functions (db/constraints.py) and every page run
 with ``streamlit.testing.v1.AppTest`` on a temporary SQLite database holding the small demo day
 and saved plans (short solver limits)."""
 
@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from ltc_scheduler.db import admin
+from ltc_scheduler.db import constraints
 from ltc_scheduler.db import models as m
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import make_engine, session_scope
@@ -50,19 +50,19 @@ def _vehicle_rows(engine: sa.Engine) -> list[dict]:
     return constraint_tables(engine, weekday=DEMO_DATE.weekday(), tz="America/Chicago").vehicles
 
 
-# --------------------------------------------------------------------------- db/admin.py
+# --------------------------------------------------------------------------- db/constraints.py
 
 
 def test_parse_clock_and_windows() -> None:
-    assert admin.parse_clock("07:30") == 450
-    assert admin.parse_clock("7:05") == 425
-    assert admin.parse_clock("25:00") == 1500  # after midnight is allowed
-    assert admin.parse_clock("7.30") is None and admin.parse_clock("07:60") is None
-    assert admin.parse_clock(7) is None
-    assert admin.parse_windows("14:00-16:00, 08:00-11:00") == [(480, 660), (840, 960)]
-    assert admin.parse_windows("") == []
-    assert admin.parse_windows("11:00-08:00") is None
-    assert admin.parse_windows("9-11") is None
+    assert constraints.parse_clock("07:30") == 450
+    assert constraints.parse_clock("7:05") == 425
+    assert constraints.parse_clock("25:00") == 1500  # after midnight is allowed
+    assert constraints.parse_clock("7.30") is None and constraints.parse_clock("07:60") is None
+    assert constraints.parse_clock(7) is None
+    assert constraints.parse_windows("14:00-16:00, 08:00-11:00") == [(480, 660), (840, 960)]
+    assert constraints.parse_windows("") == []
+    assert constraints.parse_windows("11:00-08:00") is None
+    assert constraints.parse_windows("9-11") is None
 
 
 def test_bad_vehicle_values_name_row_and_field_and_store_nothing(demo_db: sa.Engine) -> None:
@@ -73,7 +73,7 @@ def test_bad_vehicle_values_name_row_and_field_and_store_nothing(demo_db: sa.Eng
     rows[2]["cold_capacity"] = rows[2]["tote_capacity"] + 1
     version = _version(demo_db)
     with pytest.raises(BadInput) as err, session_scope(demo_db) as s:
-        admin.update_vehicles(s, rows=rows, who="manager")
+        constraints.update_vehicles(s, rows=rows, who="manager")
     text = str(err.value)
     assert "Nothing was saved" in text
     assert "Vehicles row 1, tote_capacity: must be a whole number between 1 and 500 (got -3)" in text
@@ -93,7 +93,7 @@ def test_vehicle_edit_bumps_the_version_and_is_audited(demo_db: sa.Engine) -> No
     rows[0]["tote_capacity"] = 33
     rows[0]["shift_start"] = "07:15"
     with session_scope(demo_db) as s:
-        row = admin.update_vehicles(s, rows=rows, who="manager")
+        row = constraints.update_vehicles(s, rows=rows, who="manager")
         assert row is not None and row.version == version + 1 and row.created_by == "manager"
     after = _vehicle_rows(demo_db)
     assert (after[0]["tote_capacity"], after[0]["shift_start"]) == (33, "07:15")
@@ -103,7 +103,7 @@ def test_vehicle_edit_bumps_the_version_and_is_audited(demo_db: sa.Engine) -> No
     assert event.details["changed"][rows[0]["name"]]["tote_capacity"][1] == 33
     assert event.details["constraint_set_version"] == version + 1
     with session_scope(demo_db) as s:  # saving the same values again stores nothing
-        assert admin.update_vehicles(s, rows=after, who="manager") is None
+        assert constraints.update_vehicles(s, rows=after, who="manager") is None
     assert _version(demo_db) == version + 1
 
 
@@ -111,10 +111,10 @@ def test_settings_are_validated_and_saved_as_a_new_version(demo_db: sa.Engine) -
     version = _version(demo_db)
     message = r"Settings row 1, time_limit_s: must be a number at least 1"
     with pytest.raises(BadInput, match=message), session_scope(demo_db) as s:
-        admin.update_settings(s, values={"time_limit_s": 0, "late_penalty_per_min": 5}, who="manager")
+        constraints.update_settings(s, values={"time_limit_s": 0, "late_penalty_per_min": 5}, who="manager")
     assert _version(demo_db) == version
     with session_scope(demo_db) as s:
-        admin.update_settings(
+        constraints.update_settings(
             s, values={"time_limit_s": 3, "late_penalty_per_min": 900}, who="manager", minutes_per_card=0.07
         )
     with session_scope(demo_db) as s:
@@ -124,7 +124,7 @@ def test_settings_are_validated_and_saved_as_a_new_version(demo_db: sa.Engine) -
         assert (settings.time_limit_s, settings.late_penalty_per_min) == (3.0, 900)
         assert settings.stat_promise_min == 240  # untouched fields keep their values
     with pytest.raises(BadInput, match="minutes_per_card"), session_scope(demo_db) as s:
-        admin.update_settings(s, values={}, who="manager", minutes_per_card=0)
+        constraints.update_settings(s, values={}, who="manager", minutes_per_card=0)
 
 
 def test_packaging_line_hours_must_be_in_order(demo_db: sa.Engine) -> None:
@@ -134,7 +134,7 @@ def test_packaging_line_hours_must_be_in_order(demo_db: sa.Engine) -> None:
     lines[0]["available_end"] = "04:00"
     lines[1]["cards_per_hour"] = 0
     with pytest.raises(BadInput) as err, session_scope(demo_db) as s:
-        admin.update_packaging_lines(s, rows=lines, who="manager")
+        constraints.update_packaging_lines(s, rows=lines, who="manager")
     assert {(e.row, e.column) for e in err.value.errors} == {(1, "available_end"), (2, "cards_per_hour")}
 
 
@@ -148,10 +148,10 @@ def test_facility_windows_replace_only_that_weekday(demo_db: sa.Engine) -> None:
         other_days = sorted((w.weekday, w.start_min, w.end_min) for w in windows if w.weekday != 1)
     bad = [dict(facilities[0], windows="9-11"), dict(facilities[1], service_fixed_min=-1)]
     with pytest.raises(BadInput) as err, session_scope(demo_db) as s:
-        admin.update_facilities(s, rows=bad, weekday=1, who="manager")
+        constraints.update_facilities(s, rows=bad, weekday=1, who="manager")
     assert {(e.row, e.column) for e in err.value.errors} == {(1, "windows"), (2, "service_fixed_min")}
     with session_scope(demo_db) as s:
-        admin.update_facilities(
+        constraints.update_facilities(
             s, rows=[dict(facilities[0], windows="07:30-09:00, 15:00-16:00")], weekday=1, who="manager"
         )
     with session_scope(demo_db) as s:
@@ -169,7 +169,7 @@ def test_pharmacist_shift_can_be_added(demo_db: sa.Engine) -> None:
     shifts.append({"id": None, "name": "Pharmacist 3", "start": "12:00", "end": "20:00", "active": None})
     rows = pd.DataFrame(shifts).to_dict("records")  # what st.data_editor gives back: NaN id, numpy types
     with session_scope(demo_db) as s:
-        admin.update_pharmacist_shifts(s, rows=rows, who="manager", minutes_per_card=0.05)
+        constraints.update_pharmacist_shifts(s, rows=rows, who="manager", minutes_per_card=0.05)
     with session_scope(demo_db) as s:
         added = s.exec(select(m.PharmacistShift).where(m.PharmacistShift.name == "Pharmacist 3")).one()
         assert (added.start_min, added.end_min, added.active) == (720, 1200, True)
@@ -265,12 +265,12 @@ def app_db(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactory) 
     url = f"sqlite:///{path}"
     eng = make_engine(url)
     with session_scope(eng) as s:
-        admin.update_settings(s, values={"time_limit_s": 2}, who="test")
+        constraints.update_settings(s, values={"time_limit_s": 2}, who="test")
     service.plan_date(eng, date=DEMO_DATE, started_by="test")
     rows = _vehicle_rows(eng)
     rows[0]["tote_capacity"] = rows[0]["tote_capacity"] + 10
     with session_scope(eng) as s:
-        admin.update_vehicles(s, rows=rows, who="test")
+        constraints.update_vehicles(s, rows=rows, who="test")
     service.plan_date(eng, date=DEMO_DATE, started_by="test")
     mp = pytest.MonkeyPatch()
     mp.setenv("DATABASE_URL", url)
@@ -452,11 +452,11 @@ def test_admin_edits_on_every_database(engine: sa.Engine, tiny: dict[str, int]) 
     rows = [dict(v) for v in tables.vehicles]
     rows[1]["max_trips"] = 0
     with pytest.raises(BadInput, match="Vehicles row 2, max_trips"), session_scope(engine) as s:
-        admin.update_vehicles(s, rows=rows, who="pg")
+        constraints.update_vehicles(s, rows=rows, who="pg")
     assert _version(engine) == tables.version
     rows[1]["max_trips"] = 3
     with session_scope(engine) as s:
-        admin.update_vehicles(s, rows=rows, who="pg")
+        constraints.update_vehicles(s, rows=rows, who="pg")
     with session_scope(engine) as s:
         assert s.get(m.Vehicle, tiny["v2"]).max_trips == 3
         assert repo.current_constraint_set(s).version == tables.version + 1

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from test_packing import FAST, MDB, UDC, line, make_problem, order
 
-from ltc_scheduler.plan.batching import form_batches
-from ltc_scheduler.plan.validate_packing import validate_packing
-from ltc_scheduler.solvers.packing import solve_packing
+from ltc_scheduler.packing.batching import form_batches
+from ltc_scheduler.packing.solve import solve_packing
+from ltc_scheduler.packing.validate import validate_packing
 
 
 @pytest.fixture(scope="module")

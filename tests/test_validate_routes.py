@@ -7,9 +7,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ltc_scheduler.plan.model import RoutingSolution, Trip, Unserved, Visit
-from ltc_scheduler.plan.validate_routes import fmt_time, hard_violations, validate_routing
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
+from ltc_scheduler.routing.problem import (
+    RoutingProblem,
+    RoutingSolution,
+    RoutingStop,
+    RoutingVehicle,
+    Trip,
+    Unserved,
+    Visit,
+)
+from ltc_scheduler.routing.validate import fmt_time, hard_violations, validate_routing
 
 H = 3600
 DUR = np.array(

@@ -1,1 +1,1 @@
-"""Plan objects, the pure pipeline and the independent validator."""
+"""Plan objects, the figures of a plan (KPIs) and the whole-plan checks."""

@@ -1,11 +1,6 @@
 """What a planning run produces: plain, immutable result objects.
 
-Two levels:
-
-* :class:`RoutingSolution` is the routing solver's answer in the units of the
-  :class:`~ltc_scheduler.problem.routing.RoutingProblem` (seconds in the product, Solomon units in
-  the benchmark).
-* :class:`Plan` is the day's plan in **minutes from local midnight** (see ``problem/model.py``):
+:class:`Plan` is the day's plan in **minutes from local midnight** (see ``problem/model.py``):
   batches on lines and verification, routes with stops, unserved/late stops with reasons, KPIs.
 """
 
@@ -15,56 +10,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ltc_scheduler.enums import OrderClass, PackagingKind
-
-# --------------------------------------------------------------------------- routing level
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    stop_key: str
-    arrival: int
-    start: int  # start of service (arrival + waiting)
-    departure: int
-    late: int = 0  # start - end of the last window, if positive
-
-
-@dataclass(frozen=True, slots=True)
-class Trip:
-    vehicle_key: str
-    trip_no: int  # 1 for the first trip of the vehicle, 2 for the second, ...
-    depart: int
-    return_: int
-    visits: tuple[Visit, ...]
-    distance: int = 0
-    duration: int = 0
-    break_start: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Unserved:
-    key: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingSolution:
-    trips: tuple[Trip, ...]
-    unserved: tuple[Unserved, ...] = ()
-    objective: int = 0
-    status: str = ""
-    wall_s: float = 0.0
-    stats: dict[str, float | int | str] = field(default_factory=dict)
-
-    @property
-    def total_distance(self) -> int:
-        return sum(t.distance for t in self.trips)
-
-    @property
-    def vehicles_used(self) -> int:
-        return len({t.vehicle_key for t in self.trips if t.visits})
-
-
-# --------------------------------------------------------------------------- day plan level
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,8 @@
-"""The independent checker of a whole day's plan: packaging + routing + how they fit together.
+"""The whole-plan rules that neither half can check alone: how packaging and delivery fit together.
 
-``validate_plan`` never calls a solver. It combines
-
-* :func:`~ltc_scheduler.plan.validate_packing.validate_packing` (batches, lines, changeovers,
-  downtime, verification capacity, segregation, coverage of every order line);
-* :func:`~ltc_scheduler.plan.validate_routes.validate_routing` on the routing problem and solution
-  the pipeline used (windows, capacities, releases, shifts, authorisations, ...), when given;
-* the coupling rules below, checked on the plan itself (minutes from local midnight):
+Checked on the plan itself (minutes from local midnight); never calls a solver. The packaging and
+routing halves have their own validators (``packing/validate.py``, ``routing/validate.py``);
+``planning/validate.py`` runs all three.
 
 ===================  ===========================================================================
 ``ready``            a stop's batch is verified after the stop's vehicle leaves the pharmacy
@@ -21,17 +17,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ltc_scheduler.plan.model import Plan, RoutingSolution, Violation
-from ltc_scheduler.plan.validate_packing import fmt_min, validate_packing
-from ltc_scheduler.plan.validate_routes import validate_routing
-from ltc_scheduler.problem.model import PlanningProblem
-from ltc_scheduler.problem.routing import RoutingProblem
+from ltc_scheduler.plan.model import Plan, Violation
+from ltc_scheduler.problem.clock import fmt_min
 
-__all__ = ["validate_plan", "validate_coupling", "hard_only"]
-
-
-def hard_only(violations: list[Violation]) -> list[Violation]:
-    return [v for v in violations if v.hard]
+__all__ = ["validate_coupling"]
 
 
 def validate_coupling(plan: Plan) -> list[Violation]:
@@ -94,20 +83,4 @@ def validate_coupling(plan: Plan) -> list[Violation]:
             out.append(Violation("batch_delivery", key, "batch is on no stop and not reported unserved"))
         elif n == 1 and reported[key]:
             out.append(Violation("batch_delivery", key, "batch is delivered and also reported unserved"))
-    return out
-
-
-def validate_plan(
-    problem: PlanningProblem,
-    plan: Plan,
-    *,
-    routing_problem: RoutingProblem | None = None,
-    routing_solution: RoutingSolution | None = None,
-) -> list[Violation]:
-    """Every broken rule of ``plan`` (hard and soft); an empty list of hard ones = a valid plan."""
-    unpacked = {k for u in plan.unserved for k in u.batch_keys}
-    out = validate_packing(problem, plan.batches, unpacked=unpacked)
-    if routing_problem is not None and routing_solution is not None:
-        out.extend(validate_routing(routing_problem, routing_solution))
-    out.extend(validate_coupling(plan))
     return out

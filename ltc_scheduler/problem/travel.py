@@ -8,7 +8,7 @@
   ``--max-table-size``.
 
 Every provider returns integer metres and integer seconds **rounded up**, so that an ETA built
-from the matrix is never optimistic. :func:`provider_from_settings` picks one by configuration
+from the matrix is never optimistic. :func:`provider_named` picks one by the setting's name
 (``LTC_TRAVEL_PROVIDER=haversine|osrm``, ``LTC_OSRM_URL``).
 """
 
@@ -21,15 +21,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from ltc_scheduler.errors import BadInput, PlanningError
 from ltc_scheduler.problem.model import GeoPoint
-
-if TYPE_CHECKING:
-    from ltc_scheduler.config import Settings
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -38,7 +35,7 @@ __all__ = [
     "TravelError",
     "TravelMatrix",
     "TravelProvider",
-    "provider_from_settings",
+    "provider_named",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -245,17 +242,19 @@ class OsrmProvider:
         return np.ceil(dist - 1e-9).astype(np.int64), np.ceil(dur - 1e-9).astype(np.int64)
 
 
-def provider_from_settings(settings: Settings | None = None) -> TravelProvider:
-    """The provider the configuration asks for (``LTC_TRAVEL_PROVIDER``, ``LTC_OSRM_URL``)."""
-    if settings is None:
-        from ltc_scheduler.config import get_settings
+def provider_named(
+    name: str | None, *, osrm_url: str | None = None, timeout_s: float = 30.0
+) -> TravelProvider:
+    """The provider a setting names: ``haversine`` (built in, the default) or ``osrm`` (needs a URL).
 
-        settings = get_settings()
-    name = (settings.travel_provider or "haversine").strip().lower()
+    The caller passes the settings in (``LTC_TRAVEL_PROVIDER``, ``LTC_OSRM_URL``,
+    ``LTC_OSRM_TIMEOUT_S``); nothing here reads the environment.
+    """
+    name = (name or "haversine").strip().lower()
     if name == "haversine":
         return HaversineProvider()
     if name == "osrm":
-        if not settings.osrm_url:
+        if not osrm_url:
             raise BadInput("LTC_TRAVEL_PROVIDER=osrm needs LTC_OSRM_URL (e.g. http://localhost:5000)")
-        return OsrmProvider(settings.osrm_url, timeout=settings.osrm_timeout_s)
+        return OsrmProvider(osrm_url, timeout=timeout_s)
     raise BadInput(f"LTC_TRAVEL_PROVIDER: unknown travel provider {name!r} (use 'haversine' or 'osrm')")

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ltc_scheduler.db import admin
+from ltc_scheduler.db import constraints
 from ltc_scheduler.db.engine import session_scope
 
 #: what the progress indicator says while a pipeline stage runs
@@ -33,11 +33,11 @@ def save_edit(engine: sa.Engine, kind: str, *, who: str, **kwargs: Any) -> int |
     """Run one admin edit (``settings``, ``vehicles``, ``lines``, ``shifts``, ``facilities``) in one
     transaction; returns the new constraint-set version, or None when nothing changed."""
     fn: Callable[..., Any] = {
-        "settings": admin.update_settings,
-        "vehicles": admin.update_vehicles,
-        "lines": admin.update_packaging_lines,
-        "shifts": admin.update_pharmacist_shifts,
-        "facilities": admin.update_facilities,
+        "settings": constraints.update_settings,
+        "vehicles": constraints.update_vehicles,
+        "lines": constraints.update_packaging_lines,
+        "shifts": constraints.update_pharmacist_shifts,
+        "facilities": constraints.update_facilities,
     }[kind]
     with session_scope(engine) as session:
         row = fn(session, who=who, **kwargs)

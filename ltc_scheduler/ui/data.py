@@ -173,7 +173,7 @@ class ConstraintTables:
 
 
 def constraint_tables(engine: sa.Engine, *, weekday: int, tz: str) -> ConstraintTables:
-    from ltc_scheduler.db.admin import facility_windows_text, format_clock
+    from ltc_scheduler.db.constraints import facility_windows_text, format_clock
 
     with session_scope(engine) as s:
         cs = repo.current_constraint_set(s)

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 import streamlit as st
 
-from ltc_scheduler.db.admin import SETTINGS_FIELDS
+from ltc_scheduler.db.constraints import SETTINGS_FIELDS
 from ltc_scheduler.errors import BadInput, PlanningError
 from ltc_scheduler.ui import actions, data
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ltc_scheduler.db.admin import SETTINGS_FIELDS
+from ltc_scheduler.db.constraints import SETTINGS_FIELDS
 from ltc_scheduler.ui import data, state, widgets
 from ltc_scheduler.ui.editing import replan_panel, save_form_result
 

@@ -38,17 +38,10 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 
 from ltc_scheduler.plan.model import Batch, Violation
+from ltc_scheduler.problem.clock import fmt_min
 from ltc_scheduler.problem.model import PackagingLine, PlanningProblem
 
-__all__ = ["validate_packing", "required_changeover", "fmt_min"]
-
-
-def fmt_min(t: int | None) -> str:
-    if t is None:
-        return "--:--"
-    sign = "-" if t < 0 else ""
-    h, m = divmod(abs(int(t)), 60)
-    return f"{sign}{h:02d}:{m:02d}"
+__all__ = ["validate_packing", "required_changeover"]
 
 
 def required_changeover(line: PackagingLine, prev: Batch, nxt: Batch) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ltc_scheduler.errors import BadInput
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle
 
 __all__ = ["SCALE", "Bks", "read_solomon", "parse_solomon", "read_bks", "dimacs_matrix"]
 

@@ -36,13 +36,13 @@ How each product rule is modelled
 * **Unserved.** Every stop is in a disjunction: ``drop_penalty`` or, when ``None``, a penalty
   larger than any possible route cost. Stops no vehicle could ever carry (too many totes, no
   authorised driver, an empty window) are left out of the model and reported unserved; reasons
-  are worded by ``solvers/explain.py`` when it is there.
+  are worded by ``routing/explain.py`` when it is there.
 * **Objective.** Arc cost = distance or driving time (``problem.arc_cost``) + fixed vehicle cost +
   lateness penalties + drop penalties.
 
 How it searches
 ---------------
-A ruin-and-recreate search (SISR, :mod:`ltc_scheduler.solvers.ruin_recreate`, compiled with
+A ruin-and-recreate search (SISR, :mod:`ltc_scheduler.routing.warm_start`, compiled with
 numba) gets ``params.ruin_recreate_share`` of the time on the same problem in plain arrays (several
 trips through trip markers, the break taken at the pharmacy between trips, soft windows as hard
 and late stops put in at the end). Its routes are loaded into the OR-Tools model
@@ -75,13 +75,20 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from ltc_scheduler.errors import BadInput
-from ltc_scheduler.plan.model import RoutingSolution, Trip, Unserved, Visit
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
-from ltc_scheduler.solvers.params import (
+from ltc_scheduler.routing.params import (
     DEFAULT_OPERATORS,
     DEFAULT_TWEAKS,
     MULTI_START_STRATEGIES,
     RoutingParams,
+)
+from ltc_scheduler.routing.problem import (
+    RoutingProblem,
+    RoutingSolution,
+    RoutingStop,
+    RoutingVehicle,
+    Trip,
+    Unserved,
+    Visit,
 )
 
 __all__ = ["solve_routing", "schedule_routes"]
@@ -396,7 +403,7 @@ def _core_problem(m: _Model):
     """
     if len(m.stops) < 2 or not m.problem.vehicles:
         return None
-    from ltc_scheduler.solvers.ruin_recreate import CoreProblem
+    from ltc_scheduler.routing.warm_start import CoreProblem
 
     problem, stops, vehicles = m.problem, m.stops, m.problem.vehicles
     n, nv, horizon = len(stops), len(vehicles), m.horizon
@@ -556,9 +563,9 @@ def _solve_one(
         warm = None
         core = _core_problem(m) if params.ruin_recreate_share > 0 else None
         if core is not None:
-            from ltc_scheduler.solvers import ruin_recreate  # numba: imported only when used
+            from ltc_scheduler.routing import warm_start  # numba: imported only when used
 
-            cs = ruin_recreate.solve(core, remaining() * params.ruin_recreate_share, seed=params.seed)
+            cs = warm_start.solve(core, remaining() * params.ruin_recreate_share, seed=params.seed)
             # the operators of the polish are chosen below, per solve (as after OR-Tools' start)
             routing.CloseModelWithParameters(_search_params(params, remaining(), first, nodes))
             # the loading model: each trip's loadings at the pharmacy first, then its stops
@@ -904,11 +911,11 @@ def _with(sol: RoutingSolution, **changes) -> RoutingSolution:
 
 
 def _explain(problem: RoutingProblem, sol: RoutingSolution) -> RoutingSolution:
-    """Word the reasons of unserved stops with ``solvers/explain.py`` when it exists."""
+    """Word the reasons of unserved stops with ``routing/explain.py`` when it exists."""
     if not sol.unserved:
         return sol
     try:
-        from ltc_scheduler.solvers import explain  # type: ignore[attr-defined]
+        from ltc_scheduler.routing import explain  # type: ignore[attr-defined]
     except ImportError:
         return sol
     fn = getattr(explain, "explain_unserved", None)

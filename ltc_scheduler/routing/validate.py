@@ -43,8 +43,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
-from ltc_scheduler.plan.model import RoutingSolution, Trip, Violation
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
+from ltc_scheduler.plan.model import Violation
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop, RoutingVehicle, Trip
 
 __all__ = ["validate_routing", "hard_violations", "fmt_time"]
 

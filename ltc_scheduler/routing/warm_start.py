@@ -5,7 +5,7 @@ OR-Tools' guided local search stalls in deep local optima on tightly windowed da
 search escapes them: remove a few strings of neighbouring stops from neighbouring routes, put the
 stops back one by one at their cheapest feasible place, accept the result by simulated annealing.
 This is *Slack Induction by String Removals* (Christiaens & Vanden Berghe, Transportation Science
-54(2), 2020). Its routes seed the OR-Tools model (:func:`ltc_scheduler.solvers.routing.solve_routing`),
+54(2), 2020). Its routes seed the OR-Tools model (:func:`ltc_scheduler.routing.model.solve_routing`),
 which checks every rule of the real problem and polishes them with its own local search.
 
 What it models (``routing._core_problem`` builds it from the OR-Tools model): windows (several

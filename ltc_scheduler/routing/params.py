@@ -1,6 +1,6 @@
 """Search settings of the solvers: plain data, no OR-Tools import.
 
-:class:`RoutingParams` drives :func:`ltc_scheduler.solvers.routing.solve_routing`. The defaults are
+:class:`RoutingParams` drives :func:`ltc_scheduler.routing.model.solve_routing`. The defaults are
 the settings tuned on the Solomon VRPTW instances (see ``benchmarks/README.md``); the product uses
 them as they are and only changes the time limit.
 """
@@ -51,7 +51,7 @@ class RoutingParams:
             neighbours of each stop (``neighbors_ratio`` = this / number of nodes, at most 1); keeps
             the start fast on 200+ stops. ``None`` = all.
         ruin_recreate_share: share of the time budget given to the ruin-and-recreate warm start
-            (:mod:`ltc_scheduler.solvers.ruin_recreate`, seeded with ``seed``); guided local search
+            (:mod:`ltc_scheduler.routing.warm_start`, seeded with ``seed``); guided local search
             polishes its routes for the rest. ``0`` = OR-Tools only (its first-solution strategy
             and guided local search for the whole budget).
         warm_start_s: seconds of a quick first search (cheapest insertion + greedy descent) whose

@@ -64,11 +64,11 @@ from dataclasses import dataclass
 
 from ltc_scheduler.enums import URGENT_CLASSES
 from ltc_scheduler.errors import BadInput
-from ltc_scheduler.plan.model import Batch, LateStop, PlanRoute, PlanStop, RoutingSolution, UnservedStop
+from ltc_scheduler.plan.model import Batch, LateStop, PlanRoute, PlanStop, UnservedStop
 from ltc_scheduler.problem.model import Facility, GeoPoint, OrderLine, PlanningProblem, Vehicle
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
 from ltc_scheduler.problem.travel import TravelMatrix
-from ltc_scheduler.solvers.explain import explain_late
+from ltc_scheduler.routing.explain import explain_late
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop, RoutingVehicle
 
 __all__ = [
     "RELOAD_MIN",

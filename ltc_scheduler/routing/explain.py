@@ -26,8 +26,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ltc_scheduler.plan.model import RoutingSolution, Trip, Unserved
-from ltc_scheduler.problem.routing import RoutingProblem, RoutingStop, RoutingVehicle
+from ltc_scheduler.routing.problem import (
+    RoutingProblem,
+    RoutingSolution,
+    RoutingStop,
+    RoutingVehicle,
+    Trip,
+    Unserved,
+)
 
 __all__ = ["NO_CAPACITY", "explain_late", "explain_stop", "explain_unserved"]
 

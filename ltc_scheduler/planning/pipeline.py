@@ -3,8 +3,8 @@
 Coupling packaging and routing (a loop, not a joint model)
 ----------------------------------------------------------
 1. Batches get ready-by deadlines from the facilities' delivery windows and the orders' promises
-   (``plan/batching.py``).
-2. CP-SAT schedules the lines and the verification (``solvers/packing.py``); a batch's ready time is
+   (``packing/batching.py``).
+2. CP-SAT schedules the lines and the verification (``packing/solve.py``); a batch's ready time is
    its verification end.
 3. The routing engine plans the deliveries with those ready times as release times.
 4. For every stop that is late or unserved *because a batch was ready too late* (the vehicle
@@ -43,21 +43,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ltc_scheduler.errors import PlanningError
-from ltc_scheduler.plan.batching import LOAD_MARGIN_MIN, form_batches, share_totes
+from ltc_scheduler.packing.batching import LOAD_MARGIN_MIN, form_batches, share_totes
+from ltc_scheduler.packing.solve import PackingParams, PackingResult, solve_packing
 from ltc_scheduler.plan.model import (
     Batch,
     Plan,
     PlanRoute,
-    RoutingSolution,
     SolveStats,
     UnservedStop,
     Violation,
 )
-from ltc_scheduler.plan.validate import validate_plan
+from ltc_scheduler.planning.validate import validate_plan
 from ltc_scheduler.problem.model import PlanningProblem
-from ltc_scheduler.problem.routing import RoutingProblem
-from ltc_scheduler.problem.travel import TravelMatrix
-from ltc_scheduler.solvers.packing import PackingParams, PackingResult, solve_packing
+from ltc_scheduler.problem.travel import HaversineProvider, TravelMatrix, TravelProvider
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution
 
 __all__ = ["PlanResult", "plan_day", "travel_for", "compute_kpis"]
 
@@ -104,12 +103,11 @@ class PlanResult:
         return not any(v.hard for v in self.violations)
 
 
-def travel_for(problem: PlanningProblem) -> TravelMatrix:
-    """The travel matrix the configured provider gives for [depot] + facilities (in problem order)."""
-    from ltc_scheduler.plan.delivery import day_points
-    from ltc_scheduler.problem.travel import provider_from_settings
+def travel_for(problem: PlanningProblem, provider: TravelProvider | None = None) -> TravelMatrix:
+    """The travel matrix ``provider`` (default: straight-line haversine) gives for [depot] + facilities."""
+    from ltc_scheduler.routing.from_day import day_points
 
-    return provider_from_settings().matrix(day_points(problem))
+    return (provider or HaversineProvider()).matrix(day_points(problem))
 
 
 #: shares of ``settings.time_limit_s`` for one packaging and one routing solve; the first pass
@@ -132,9 +130,9 @@ def _travel_minutes(problem: PlanningProblem, travel: TravelMatrix) -> dict[int,
 
 
 def _route(problem, batches, travel, time_limit_s):
-    from ltc_scheduler.plan.delivery import build_routing_problem, to_plan_routes
-    from ltc_scheduler.solvers.params import RoutingParams
-    from ltc_scheduler.solvers.routing import solve_routing
+    from ltc_scheduler.routing.from_day import build_routing_problem, to_plan_routes
+    from ltc_scheduler.routing.model import solve_routing
+    from ltc_scheduler.routing.params import RoutingParams
 
     ready = {b.key: b.ready_min for b in batches if b.ready_min is not None}
     rp = build_routing_problem(problem, list(batches), travel, ready=ready)
@@ -168,7 +166,7 @@ def _tighten(
       deadline / last window: its late batches must be ready by that moment (minus the loading
       margin). Stops left out although released in time are the fleet's doing, not packaging's.
     """
-    from ltc_scheduler.plan.delivery import stop_batches
+    from ltc_scheduler.routing.from_day import stop_batches
 
     new: dict[str, int] = {}
     carried = stop_batches(rp, list(batches.values()))
@@ -288,12 +286,15 @@ def plan_day(
     problem: PlanningProblem,
     *,
     travel: TravelMatrix | None = None,
+    travel_provider: TravelProvider | None = None,
     progress: Progress | None = None,
     previous: Plan | None = None,
     packing_params: PackingParams | None = None,
     coupling: bool = True,
 ) -> PlanResult:
-    """Plan ``problem``'s day and validate it (pure: nothing is saved).
+    """Plan ``problem``'s day and validate it (pure: nothing is saved, no setting is read).
+
+    ``travel`` is the day's matrix, else ``travel_provider`` makes it (default: haversine).
 
     ``coupling=False`` stops after the first pass (deadlines from windows -> packaging -> routes).
     """
@@ -312,7 +313,7 @@ def plan_day(
     t = time.perf_counter()
     tick("travel", 0.0)
     if travel is None:
-        travel = travel_for(problem)
+        travel = travel_for(problem, travel_provider)
     travel_min = _travel_minutes(problem, travel)
     stage["travel"] = time.perf_counter() - t
 

@@ -65,3 +65,51 @@ class RoutingProblem:
     @property
     def n_nodes(self) -> int:
         return int(self.duration.shape[0])
+
+
+# --------------------------------------------------------------------------- the solver's answer
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    stop_key: str
+    arrival: int
+    start: int  # start of service (arrival + waiting)
+    departure: int
+    late: int = 0  # start - end of the last window, if positive
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    vehicle_key: str
+    trip_no: int  # 1 for the first trip of the vehicle, 2 for the second, ...
+    depart: int
+    return_: int
+    visits: tuple[Visit, ...]
+    distance: int = 0
+    duration: int = 0
+    break_start: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unserved:
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSolution:
+    trips: tuple[Trip, ...]
+    unserved: tuple[Unserved, ...] = ()
+    objective: int = 0
+    status: str = ""
+    wall_s: float = 0.0
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+    @property
+    def total_distance(self) -> int:
+        return sum(t.distance for t in self.trips)
+
+    @property
+    def vehicles_used(self) -> int:
+        return len({t.vehicle_key for t in self.trips if t.visits})

@@ -1,0 +1,1 @@
+"""Orchestration: packaging then delivery, the coupling loop between them, re-planning."""

@@ -1,0 +1,1 @@
+"""Delivery: the routing problem of a day, the OR-Tools model and warm start, its validator and reasons."""
