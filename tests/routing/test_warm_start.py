@@ -17,7 +17,7 @@ from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVe
 
 DIR = Path("/work/shared/benchmarks/solomon")
 if not DIR.exists():
-    DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "solomon"
+    DIR = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "solomon"
 
 
 def core(

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from helpers_day import FACILITIES, H, batch, day_batches, day_problem
+from factories import FACILITIES, H, batch, day_batches, day_problem
 
 from ltc_scheduler.enums import OrderClass
 from ltc_scheduler.errors import BadInput

@@ -20,7 +20,7 @@ from ltc_scheduler.db.engine import make_engine, session_scope
 from ltc_scheduler.errors import BadInput
 
 DEMO_DATE = dt.date(2026, 12, 1)  # the date of conftest's demo_small_template (a Tuesday)
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = "ltc_scheduler/ui/app_pages"
 
 
@@ -182,7 +182,7 @@ def test_pharmacist_shift_can_be_added(demo_db: sa.Engine) -> None:
 def _sample():
     import sys
 
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).parents[1] / "exports"))
     from test_exports import sample_plan, sample_problem
 
     return sample_plan(), sample_problem()

@@ -28,7 +28,7 @@ from pypdf import PdfReader
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 DOCS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("LTC_CHROMIUM", "/usr/bin/chromium")

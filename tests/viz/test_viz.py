@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "exports"))
 from test_exports import sample_plan, sample_problem  # noqa: E402
 
 from ltc_scheduler.plan.model import Plan  # noqa: E402

@@ -18,7 +18,7 @@ from ltc_scheduler.routing.solomon import SCALE, dimacs_matrix, parse_solomon, r
 
 DIR = Path("/work/shared/benchmarks/solomon")
 if not DIR.exists():  # the data may live next to the repository on other machines
-    DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "solomon"
+    DIR = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "solomon"
 pytestmark = pytest.mark.skipif(not DIR.exists(), reason="Solomon instances not available")
 
 TINY = """TINY\r
