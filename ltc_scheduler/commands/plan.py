@@ -8,6 +8,7 @@ import json
 import typer
 
 from ltc_scheduler.errors import BadInput
+from ltc_scheduler.problem.clock import parse_hhmm
 
 
 def parse_date(value: str) -> dt.date:
@@ -25,15 +26,11 @@ def parse_date(value: str) -> dt.date:
 
 
 def parse_clock(value: str) -> int:
-    """``HH:MM`` -> minutes from local midnight."""
+    """``--now HH:MM`` -> minutes from local midnight (up to 47:59, i.e. the next morning)."""
     try:
-        h, m = value.strip().split(":")
-        hh, mm = int(h), int(m)
-        if not (0 <= hh <= 47 and 0 <= mm < 60):
-            raise ValueError
+        return parse_hhmm(value, overnight=True)
     except ValueError:
         raise BadInput(f"--now: {value!r} is not a time of day (use HH:MM, e.g. 14:00)") from None
-    return hh * 60 + mm
 
 
 def register(app: typer.Typer) -> None:

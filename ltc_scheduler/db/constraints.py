@@ -33,10 +33,9 @@ from ltc_scheduler.db.models import (
     Vehicle,
 )
 from ltc_scheduler.errors import BadInput, RowError
+from ltc_scheduler.problem.clock import hhmm, try_parse_hhmm
 
 Row = Mapping[str, Any]
-
-_CLOCK = re.compile(r"^\s*(\d{1,2}):([0-5]\d)\s*$")
 
 
 # --------------------------------------------------------------------------- value checks
@@ -74,7 +73,7 @@ class _Checker:
         return float(number)
 
     def clock(self, row: int, field: str, value: Any) -> int | None:
-        minute = parse_clock(value)
+        minute = _parse_clock(value)
         if minute is None:
             self.fail(row, field, f"must be a time of day HH:MM such as 07:30 (got {_show(value)})")
         return minute
@@ -126,24 +125,8 @@ def _flag(value: Any, default: bool = False) -> bool:
     return bool(value) and not (isinstance(value, float) and math.isnan(value))
 
 
-def parse_clock(value: Any) -> int | None:
-    """``"07:30"`` -> 450; times up to ``"47:59"`` (after midnight) are allowed; ``None`` if not a time."""
-    if not isinstance(value, str):
-        return None
-    m = _CLOCK.match(value)
-    if not m:
-        return None
-    hours, minutes = int(m.group(1)), int(m.group(2))
-    if hours > 47:
-        return None
-    return hours * 60 + minutes
-
-
-def format_clock(minute: int | None) -> str:
-    """450 -> ``"07:30"`` (the inverse of :func:`parse_clock`)."""
-    if minute is None:
-        return ""
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+def _parse_clock(value: Any) -> int | None:
+    return try_parse_hhmm(value, overnight=True)
 
 
 def parse_windows(text: Any) -> list[tuple[int, int]] | None:
@@ -160,7 +143,7 @@ def parse_windows(text: Any) -> list[tuple[int, int]] | None:
         pieces = part.split("-")
         if len(pieces) != 2:
             return None
-        a, b = parse_clock(pieces[0]), parse_clock(pieces[1])
+        a, b = _parse_clock(pieces[0]), _parse_clock(pieces[1])
         if a is None or b is None or b <= a:
             return None
         out.append((a, b))
@@ -169,7 +152,7 @@ def parse_windows(text: Any) -> list[tuple[int, int]] | None:
 
 
 def windows_text(windows: Sequence[tuple[int, int]]) -> str:
-    return ", ".join(f"{format_clock(a)}-{format_clock(b)}" for a, b in windows)
+    return ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in windows)
 
 
 # --------------------------------------------------------------------------- versioning
@@ -287,10 +270,8 @@ def update_vehicles(session: Session, *, rows: Sequence[Row], who: str) -> Const
                 i, "cold_capacity", r.get("cold_capacity", v.cold_capacity), 0, 500
             ),
             "controlled_ok": _flag(r.get("controlled_ok", v.controlled_ok)),
-            "shift_start_min": check.clock(
-                i, "shift_start", r.get("shift_start", format_clock(v.shift_start_min))
-            ),
-            "shift_end_min": check.clock(i, "shift_end", r.get("shift_end", format_clock(v.shift_end_min))),
+            "shift_start_min": check.clock(i, "shift_start", r.get("shift_start", hhmm(v.shift_start_min))),
+            "shift_end_min": check.clock(i, "shift_end", r.get("shift_end", hhmm(v.shift_end_min))),
             "max_route_min": check.integer(
                 i, "max_route_min", r.get("max_route_min", v.max_route_min), 1, 1440
             ),
@@ -302,7 +283,7 @@ def update_vehicles(session: Session, *, rows: Sequence[Row], who: str) -> Const
             check.fail(i, "cold_capacity", f"cannot exceed the tote capacity ({tc})")
         s, e = values["shift_start_min"], values["shift_end_min"]
         if s is not None and e is not None and e <= s:
-            check.fail(i, "shift_end", f"must be after the shift start ({format_clock(s)})")
+            check.fail(i, "shift_end", f"must be after the shift start ({hhmm(s)})")
         planned.append((v, values))
     names = [values["name"] for _, values in planned if values["name"]]
     for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -353,16 +334,16 @@ def update_packaging_lines(session: Session, *, rows: Sequence[Row], who: str) -
                 240,
             ),
             "available_start_min": check.clock(
-                i, "available_start", r.get("available_start", format_clock(p.available_start_min))
+                i, "available_start", r.get("available_start", hhmm(p.available_start_min))
             ),
             "available_end_min": check.clock(
-                i, "available_end", r.get("available_end", format_clock(p.available_end_min))
+                i, "available_end", r.get("available_end", hhmm(p.available_end_min))
             ),
             "active": _flag(r.get("active", p.active)),
         }
         s, e = values["available_start_min"], values["available_end_min"]
         if s is not None and e is not None and e <= s:
-            check.fail(i, "available_end", f"must be after the start ({format_clock(s)})")
+            check.fail(i, "available_end", f"must be after the start ({hhmm(s)})")
         planned.append((p, values))
     if planned and not any(values["active"] for _, values in planned):
         check.fail(1, "active", "at least one packaging line must stay active")
@@ -395,7 +376,7 @@ def update_pharmacist_shifts(
         }
         s, e = values["start_min"], values["end_min"]
         if s is not None and e is not None and e <= s:
-            check.fail(i, "end", f"must be after the start ({format_clock(s)})")
+            check.fail(i, "end", f"must be after the start ({hhmm(s)})")
         planned.append((obj, values))
     names = [values["name"] for _, values in planned if values["name"]]
     for dup in sorted({n for n in names if names.count(n) > 1}):

@@ -13,22 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ltc_scheduler.plan.model import Batch, Plan, PlanRoute, PlanStop
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import Facility, OrderLine, PlanningProblem, Vehicle
-
-MINUTES_PER_DAY = 24 * 60
-
-
-def clock(minute: int | None) -> str:
-    """``"HH:MM"`` for minutes from local midnight; ``"+1d"`` / ``"-1d"`` mark other days; ``""`` for None."""
-    if minute is None:
-        return ""
-    day, rest = divmod(int(minute), MINUTES_PER_DAY)
-    text = f"{rest // 60:02d}:{rest % 60:02d}"
-    if day > 0:
-        text += f" +{day}d"
-    elif day < 0:
-        text += f" {day}d"
-    return text
 
 
 def window_text(start: int | None, end: int | None) -> str:

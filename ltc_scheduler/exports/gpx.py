@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import gpxpy.gpx
 
-from ltc_scheduler.exports.common import clock, get_route, route_label, stop_rows
+from ltc_scheduler.exports.common import get_route, route_label, stop_rows
 from ltc_scheduler.plan.model import Plan
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 
 

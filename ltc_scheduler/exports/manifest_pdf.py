@@ -11,7 +11,6 @@ from __future__ import annotations
 from fpdf.fonts import FontFace
 
 from ltc_scheduler.exports.common import (
-    clock,
     get_route,
     route_label,
     stop_order_lines,
@@ -19,6 +18,7 @@ from ltc_scheduler.exports.common import (
 )
 from ltc_scheduler.exports.pdf_base import LetterPdf, latin1
 from ltc_scheduler.plan.model import Plan
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 
 _HEAD = FontFace(emphasis="BOLD", fill_color=(226, 232, 240))

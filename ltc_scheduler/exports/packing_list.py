@@ -11,9 +11,10 @@ import io
 
 from fpdf.fonts import FontFace
 
-from ltc_scheduler.exports.common import clock, facility_name, orders_by_id
+from ltc_scheduler.exports.common import facility_name, orders_by_id
 from ltc_scheduler.exports.pdf_base import LetterPdf, latin1
 from ltc_scheduler.plan.model import Batch, Plan
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 
 PACKING_COLUMNS: tuple[str, ...] = (

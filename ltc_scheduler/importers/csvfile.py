@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from ltc_scheduler.errors import BadInput, RowError
+from ltc_scheduler.problem.clock import parse_hhmm
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=StrEnum)
@@ -281,18 +282,6 @@ def parse_weekday(v: Any) -> int:
     raise ValueError(f"{v!r} is not a weekday (Mon..Sun or 0..6, 0 = Monday)")
 
 
-def _parse_hhmm(s: str) -> int:
-    m = re.fullmatch(r"(\d{1,2}):(\d{2})", s.strip())
-    if (
-        not m
-        or int(m.group(2)) > 59
-        or int(m.group(1)) > 24
-        or (int(m.group(1)) == 24 and int(m.group(2)) > 0)
-    ):
-        raise ValueError(s)
-    return int(m.group(1)) * 60 + int(m.group(2))
-
-
 def _parse_days(s: str) -> list[int]:
     days: set[int] = set()
     for part in s.split(","):
@@ -332,7 +321,7 @@ def parse_windows(v: Any) -> list[tuple[int, int, int]]:
         if not m:
             raise ValueError(f"{entry!r} is not a delivery window (expected e.g. 'Mon-Fri 09:30-12:00')")
         try:
-            a, b = _parse_hhmm(m.group("a")), _parse_hhmm(m.group("b"))
+            a, b = parse_hhmm(m.group("a")), parse_hhmm(m.group("b"))
         except ValueError:
             raise ValueError(f"{entry!r} has an impossible time of day") from None
         if b <= a:

@@ -48,6 +48,7 @@ from ortools.sat.python import cp_model
 
 from ltc_scheduler.errors import PlanningError
 from ltc_scheduler.plan.model import Batch, SolveStats
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PackagingLine, PlanningProblem, Verification, split_by_cards
 
 __all__ = ["PackingParams", "PackingResult", "solve_packing", "changeover_minutes", "line_free_segments"]
@@ -139,11 +140,6 @@ def pharmacist_capacity(verification: Verification, horizon: int) -> np.ndarray:
         if b > a:
             cap[a:b] += 1
     return cap
-
-
-def _clock(t: int) -> str:
-    h, m = divmod(int(t), 60)
-    return f"{h:02d}:{m:02d}"
 
 
 # --------------------------------------------------------------------------- jobs and sessions
@@ -921,7 +917,7 @@ def _packable(
                 best_end = e if best_end is None else min(best_end, e)
         if best_end is None:
             if any(b.kind in ln.kinds for ln in problem.lines):
-                bad.append((b, f"received {_clock(rel)}, after the {b.kind} lines close: packed tomorrow"))
+                bad.append((b, f"received {clock(rel)}, after the {b.kind} lines close: packed tomorrow"))
             else:
                 ok.append(b)  # no line makes this kind at all: _make_jobs names the cause
             continue
@@ -937,8 +933,8 @@ def _packable(
             bad.append(
                 (
                     b,
-                    f"received {_clock(rel)}: ready to verify at {_clock(best_end)} but the last "
-                    f"pharmacist shift ends {_clock(last_shift)}: needs an on-call pharmacist",
+                    f"received {clock(rel)}: ready to verify at {clock(best_end)} but the last "
+                    f"pharmacist shift ends {clock(last_shift)}: needs an on-call pharmacist",
                 )
             )
             continue

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ltc_scheduler.problem.clock import clock_seconds
 from ltc_scheduler.routing.problem import (
     RoutingProblem,
     RoutingSolution,
@@ -44,13 +45,8 @@ NO_CAPACITY = "no capacity left in the fleet at that time"
 
 
 def _clock(t: int, unit: str, up: bool = True) -> str:
-    """``HH:MM`` for seconds from midnight (rounded up, or down with ``up=False``)."""
-    if unit != "s":
-        return str(int(t))
-    minutes = -(-int(t) // 60) if up else int(t) // 60
-    day, m = divmod(minutes, 24 * 60)
-    text = f"{m // 60:02d}:{m % 60:02d}"
-    return text if day == 0 else f"{text} ({day:+d} day)"
+    """A clock for seconds from midnight (rounded up, or down with ``up=False``); other units: the number."""
+    return clock_seconds(t, up=up) if unit == "s" else str(int(t))
 
 
 def _dur(t: int, unit: str) -> str:

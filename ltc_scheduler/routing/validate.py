@@ -44,6 +44,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from ltc_scheduler.plan.model import Violation
+from ltc_scheduler.problem.clock import clock_seconds
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop, RoutingVehicle, Trip
 
 __all__ = ["validate_routing", "hard_violations", "fmt_time"]
@@ -51,13 +52,7 @@ __all__ = ["validate_routing", "hard_violations", "fmt_time"]
 
 def fmt_time(t: int, unit: str = "s") -> str:
     """``t`` as a dispatcher reads it: ``"07:05:30"`` for seconds from midnight, else the number."""
-    if unit != "s":
-        return str(t)
-    sign = "-" if t < 0 else ""
-    t = abs(int(t))
-    h, rem = divmod(t, 3600)
-    m, s = divmod(rem, 60)
-    return f"{sign}{h:02d}:{m:02d}" + (f":{s:02d}" if s else "")
+    return clock_seconds(t, precise=True, up=False) if unit == "s" else str(t)
 
 
 def hard_violations(violations: list[Violation]) -> list[Violation]:

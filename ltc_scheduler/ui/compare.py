@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ltc_scheduler.exports.common import clock, facility_name, vehicle_name
+from ltc_scheduler.exports.common import facility_name, vehicle_name
 from ltc_scheduler.plan.model import Plan
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 
 

@@ -17,16 +17,8 @@ from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.plan.model import Plan, Violation
 from ltc_scheduler.problem.builder import build_problem
+from ltc_scheduler.problem.clock import hhmm, local_time
 from ltc_scheduler.problem.model import PlanningProblem
-
-
-def local_time(ts: dt.datetime | None, tz: str, fmt: str = "%b %d %H:%M") -> str:
-    """A UTC instant shown in the pharmacy's time zone."""
-    if ts is None:
-        return ""
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=dt.UTC)
-    return ts.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
 def local_today(tz: str) -> dt.date:
@@ -173,7 +165,7 @@ class ConstraintTables:
 
 
 def constraint_tables(engine: sa.Engine, *, weekday: int, tz: str) -> ConstraintTables:
-    from ltc_scheduler.db.constraints import facility_windows_text, format_clock
+    from ltc_scheduler.db.constraints import facility_windows_text
 
     with session_scope(engine) as s:
         cs = repo.current_constraint_set(s)
@@ -186,8 +178,8 @@ def constraint_tables(engine: sa.Engine, *, weekday: int, tz: str) -> Constraint
                 "tote_capacity": v.tote_capacity,
                 "cold_capacity": v.cold_capacity,
                 "controlled_ok": v.controlled_ok,
-                "shift_start": format_clock(v.shift_start_min),
-                "shift_end": format_clock(v.shift_end_min),
+                "shift_start": hhmm(v.shift_start_min),
+                "shift_end": hhmm(v.shift_end_min),
                 "max_route_min": v.max_route_min,
                 "max_trips": v.max_trips,
                 "active": v.active,
@@ -202,8 +194,8 @@ def constraint_tables(engine: sa.Engine, *, weekday: int, tz: str) -> Constraint
                 "cards_per_hour": p.cards_per_hour,
                 "changeover_kind_min": p.changeover_kind_min,
                 "changeover_facility_min": p.changeover_facility_min,
-                "available_start": format_clock(p.available_start_min),
-                "available_end": format_clock(p.available_end_min),
+                "available_start": hhmm(p.available_start_min),
+                "available_end": hhmm(p.available_end_min),
                 "active": p.active,
             }
             for p in repo.list_packaging_lines(s, active_only=False)
@@ -212,8 +204,8 @@ def constraint_tables(engine: sa.Engine, *, weekday: int, tz: str) -> Constraint
             {
                 "id": p.id,
                 "name": p.name,
-                "start": format_clock(p.start_min),
-                "end": format_clock(p.end_min),
+                "start": hhmm(p.start_min),
+                "end": hhmm(p.end_min),
                 "active": p.active,
             }
             for p in repo.list_pharmacist_shifts(s, active_only=False)

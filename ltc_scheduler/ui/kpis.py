@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ltc_scheduler.exports.common import clock, facility_name
+from ltc_scheduler.exports.common import facility_name
 from ltc_scheduler.plan.model import Plan, Violation
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 
 #: a STAT batch verified less than this many minutes before its deadline is "at risk"

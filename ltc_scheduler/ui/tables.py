@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ltc_scheduler.exports.common import clock, facility_name, route_label, stop_rows, vehicle_name
+from ltc_scheduler.exports.common import facility_name, route_label, stop_rows, vehicle_name
 from ltc_scheduler.plan.model import Plan
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 from ltc_scheduler.ui.kpis import plan_kpis
 from ltc_scheduler.viz._common import class_label

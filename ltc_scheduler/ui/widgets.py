@@ -7,9 +7,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from ltc_scheduler.exports.common import clock, duration_text
+from ltc_scheduler.exports.common import duration_text
 from ltc_scheduler.plan.model import Plan
-from ltc_scheduler.ui.data import DayPlan, local_time
+from ltc_scheduler.problem.clock import clock, local_time
+from ltc_scheduler.ui.data import DayPlan
 from ltc_scheduler.ui.kpis import Alert, Kpis, plan_kpis
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import plotly.graph_objects as go
 
 from ltc_scheduler.enums import OrderClass
-from ltc_scheduler.exports.common import clock
+from ltc_scheduler.problem.clock import clock
 
 #: colour-blind-friendly palette for routes (repeats after 12)
 ROUTE_COLORS: tuple[str, ...] = (
@@ -113,4 +113,4 @@ def style_time_axis(fig: go.Figure, date: dt.date, start: int, end: int) -> None
 
 
 def hover_clock(minute: int | None) -> str:
-    return clock(minute) or "-"
+    return clock(minute, empty="-")

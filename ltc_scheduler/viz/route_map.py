@@ -10,8 +10,9 @@ import math
 
 import plotly.graph_objects as go
 
-from ltc_scheduler.exports.common import clock, route_label, stop_rows
+from ltc_scheduler.exports.common import route_label, stop_rows
 from ltc_scheduler.plan.model import Plan
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 from ltc_scheduler.viz._common import FONT, route_color
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ltc_scheduler.exports.common import clock, facility_name, route_label
+from ltc_scheduler.exports.common import facility_name, route_label
 from ltc_scheduler.plan.model import Plan
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 from ltc_scheduler.viz._common import FONT, at, empty_figure, route_color, span_ms, style_time_axis
 

@@ -18,13 +18,14 @@ from pypdf import PdfReader
 
 from ltc_scheduler.enums import FacilityKind, OrderClass, PackagingKind
 from ltc_scheduler.exports.bundle import write_packing_lists, write_route_exports
-from ltc_scheduler.exports.common import clock, route_label, stop_rows
+from ltc_scheduler.exports.common import route_label, stop_rows
 from ltc_scheduler.exports.gpx import route_gpx
 from ltc_scheduler.exports.manifest_pdf import manifest_pdf
 from ltc_scheduler.exports.maps_links import MAX_WAYPOINTS, maps_links
 from ltc_scheduler.exports.packing_list import packing_list_csv, packing_list_pdf
 from ltc_scheduler.exports.stops_csv import STOP_COLUMNS, stops_csv
 from ltc_scheduler.plan.model import Batch, LateStop, Plan, PlanRoute, PlanStop, SolveStats, UnservedStop
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import (
     Depot,
     Facility,

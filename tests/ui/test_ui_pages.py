@@ -18,6 +18,7 @@ from ltc_scheduler.db import models as m
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import make_engine, session_scope
 from ltc_scheduler.errors import BadInput
+from ltc_scheduler.problem.clock import try_parse_hhmm
 
 DEMO_DATE = dt.date(2026, 12, 1)  # the date of conftest's demo_small_template (a Tuesday)
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -54,11 +55,11 @@ def _vehicle_rows(engine: sa.Engine) -> list[dict]:
 
 
 def test_parse_clock_and_windows() -> None:
-    assert constraints.parse_clock("07:30") == 450
-    assert constraints.parse_clock("7:05") == 425
-    assert constraints.parse_clock("25:00") == 1500  # after midnight is allowed
-    assert constraints.parse_clock("7.30") is None and constraints.parse_clock("07:60") is None
-    assert constraints.parse_clock(7) is None
+    assert try_parse_hhmm("07:30", overnight=True) == 450
+    assert try_parse_hhmm("7:05", overnight=True) == 425
+    assert try_parse_hhmm("25:00", overnight=True) == 1500  # after midnight is allowed
+    assert try_parse_hhmm("7.30", overnight=True) is None and try_parse_hhmm("07:60", overnight=True) is None
+    assert try_parse_hhmm(7, overnight=True) is None
     assert constraints.parse_windows("14:00-16:00, 08:00-11:00") == [(480, 660), (840, 960)]
     assert constraints.parse_windows("") == []
     assert constraints.parse_windows("11:00-08:00") is None
