@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import gpxpy.gpx
 
 from ltc_scheduler.exports.common import get_route, route_label, stop_rows
+from ltc_scheduler.exports.safe import xml_text
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
@@ -23,12 +24,12 @@ def route_gpx(plan: Plan, problem: PlanningProblem, route_no: int) -> str:
     route = get_route(plan, route_no)
     label = route_label(plan, problem, route_no)
     gpx = gpxpy.gpx.GPX()
-    gpx.name = f"{problem.depot.name} {plan.date.isoformat()} {label}"
+    gpx.name = xml_text(f"{problem.depot.name} {plan.date.isoformat()} {label}")
     gpx.creator = "LTC Scheduler"
     depot = problem.depot
-    rte = gpxpy.gpx.GPXRoute(name=label)
+    rte = gpxpy.gpx.GPXRoute(name=xml_text(label))
     rte.points.append(
-        gpxpy.gpx.GPXRoutePoint(depot.location.lat, depot.location.lon, name=f"Start: {depot.name}")
+        gpxpy.gpx.GPXRoutePoint(depot.location.lat, depot.location.lon, name=xml_text(f"Start: {depot.name}"))
     )
     stops = {s.seq: s for s in route.stops}
     for row in stop_rows(plan, problem, route_no):
@@ -42,20 +43,23 @@ def route_gpx(plan: Plan, problem: PlanningProblem, route_no: int) -> str:
         desc = f"ETA {row.eta}, window {row.window or 'any'}, {row.totes} totes" + (
             f" ({', '.join(flags)})" if flags else ""
         )
-        name = f"{row.sequence:02d} {row.facility}"
+        name = xml_text(f"{row.sequence:02d} {row.facility}")
+        address = xml_text(row.address or "")
         wpt = gpxpy.gpx.GPXWaypoint(
             row.lat,
             row.lon,
             name=name,
-            description=desc,
-            comment=row.address,
+            description=xml_text(desc),
+            comment=address,
             time=_at(problem, stops[row.sequence].arrival_min),
             symbol="Flag, Blue",
         )
         gpx.waypoints.append(wpt)
-        rte.points.append(gpxpy.gpx.GPXRoutePoint(row.lat, row.lon, name=name, comment=row.address))
+        rte.points.append(gpxpy.gpx.GPXRoutePoint(row.lat, row.lon, name=name, comment=address))
     rte.points.append(
-        gpxpy.gpx.GPXRoutePoint(depot.location.lat, depot.location.lon, name=f"Return: {depot.name}")
+        gpxpy.gpx.GPXRoutePoint(
+            depot.location.lat, depot.location.lon, name=xml_text(f"Return: {depot.name}")
+        )
     )
     rte.description = f"Departs {clock(route.depart_min)}, back {clock(route.return_min)}"
     gpx.routes.append(rte)

@@ -6,13 +6,13 @@ cold and controlled lines are flagged.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from fpdf.fonts import FontFace
 
 from ltc_scheduler.exports.common import facility_name, orders_by_id
 from ltc_scheduler.exports.pdf_base import LetterPdf, latin1
+from ltc_scheduler.exports.safe import SafeCsvWriter
 from ltc_scheduler.plan.model import Batch, Plan
 from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
@@ -56,7 +56,7 @@ def packing_list_csv(plan: Plan, problem: PlanningProblem, batch_keys: list[str]
     """One row per order line of the chosen batches (all batches when ``None``), by line and start."""
     by_id = orders_by_id(problem)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out)
     writer.writerow(PACKING_COLUMNS)
     for b in _batches(plan, batch_keys):
         for oid in b.order_line_ids:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from ltc_scheduler.exports.common import stop_rows
+from ltc_scheduler.exports.safe import SafeCsvWriter
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.model import PlanningProblem
 
@@ -36,7 +36,7 @@ def stops_csv(plan: Plan, problem: PlanningProblem, route_no: int | None = None)
     """The stops of route ``route_no`` (1-based), or of every route when ``None``, as CSV text."""
     numbers = [route_no] if route_no is not None else list(range(1, len(plan.routes) + 1))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out)
     writer.writerow(STOP_COLUMNS)
     for no in numbers:
         for row in stop_rows(plan, problem, no):
