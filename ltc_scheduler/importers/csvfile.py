@@ -18,12 +18,11 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
 from ltc_scheduler.errors import BadInput, RowError
-from ltc_scheduler.problem.clock import parse_hhmm
+from ltc_scheduler.problem.clock import parse_hhmm, wall_to_utc
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=StrEnum)
@@ -231,11 +230,6 @@ def parse_enum(enum_cls: type[E], v: Any, *, synonyms: dict[str, E] | None = Non
     return found
 
 
-@lru_cache(maxsize=16)
-def _zone(tz: str) -> ZoneInfo:
-    return ZoneInfo(tz)
-
-
 def parse_datetime(v: Any, *, tz: str, end_of_day: bool = False) -> dt.datetime:
     """``YYYY-MM-DD HH:MM[:SS][+offset]`` (local pharmacy time without an offset) -> UTC-aware.
 
@@ -264,7 +258,7 @@ def _parse_datetime_cached(s: str, tz: str, end_of_day: bool) -> dt.datetime:
     if not 1900 <= value.year <= 2999:
         raise ValueError(f"{s!r} is out of range (years 1900-2999)")
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_zone(tz))
+        return wall_to_utc(value, tz)
     return value.astimezone(dt.UTC)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "fmt_min",
     "hhmm",
     "local_time",
+    "wall_to_utc",
     "parse_hhmm",
     "try_parse_hhmm",
 ]
@@ -103,3 +104,38 @@ def local_time(ts: dt.datetime | None, tz: str, fmt: str = "%b %d %H:%M") -> str
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=dt.UTC)
     return ts.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def wall_to_utc(wall: dt.datetime, tz: str) -> dt.datetime:
+    """A local wall-clock time (naive) in zone ``tz`` -> the UTC instant, refusing the two DST traps.
+
+    Raises ``ValueError`` with what to write instead when the time does not exist (spring forward:
+    ``2026-03-08 02:30`` in Chicago) or happens twice (fall back: ``2026-11-01 01:30``). A time with
+    its UTC offset (``2026-11-01 01:30-05:00``) is never ambiguous and is not checked here.
+    """
+    zone = ZoneInfo(tz)
+    first = wall.replace(tzinfo=zone, fold=0)
+    second = wall.replace(tzinfo=zone, fold=1)
+    text = wall.strftime("%Y-%m-%d %H:%M")
+    back = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+    if back != wall:
+        raise ValueError(
+            f"{text} does not exist in {tz}: the clocks jump forward an hour that night; "
+            f"give the time after the change (e.g. {(wall + dt.timedelta(hours=1)).strftime('%H:%M')}) "
+            "or add the UTC offset"
+        )
+    if first.utcoffset() != second.utcoffset():
+        early = _offset_text(first.utcoffset())
+        late = _offset_text(second.utcoffset())
+        raise ValueError(
+            f"{text} happens twice in {tz}: the clocks go back an hour that night; add the UTC "
+            f"offset, {text}{early} for the first or {text}{late} for the second"
+        )
+    return first.astimezone(dt.UTC)
+
+
+def _offset_text(offset: dt.timedelta | None) -> str:
+    minutes = int((offset or dt.timedelta()).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"{sign}{h:02d}:{m:02d}"
