@@ -67,7 +67,7 @@ def test_import_examples_and_bad_file(
     bad = tmp_path / "orders.csv"
     bad.write_text(
         "external_id,facility_id,resident_id,medication,order_class,doses,cards,received_at,need_by\n"
-        "Q1,145011,R1,Amlodipine 5 mg tablet,refill,1,1,2026-12-01 08:00,2026-13-01\n"
+        "Q1,EX-SNF-0001,R1,Simvastatin 20 mg tablet,refill,1,1,2026-12-01 08:00,2026-13-01\n"
     )
     assert main(["import", "orders", str(bad)]) == 2
     err = capsys.readouterr().err

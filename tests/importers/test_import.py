@@ -48,7 +48,7 @@ def test_example_files_import(session: Session) -> None:
         7,
         6,
     )
-    alf = session.exec(select(m.Facility).where(m.Facility.external_id == "SYN-ALF-0001")).one()
+    alf = session.exec(select(m.Facility).where(m.Facility.external_id == "EX-ALF-0001")).one()
     assert (alf.kind, alf.has_fridge, alf.cycle_weekday, alf.cycle_length_days) == (
         "assisted_living",
         False,
@@ -59,16 +59,16 @@ def test_example_files_import(session: Session) -> None:
     assert sorted((w.weekday, w.start_min, w.end_min) for w in windows) == (
         [(d, 780, 990) for d in range(5)] + [(5, 600, 690), (6, 600, 690)]
     )
-    snf = session.exec(select(m.Facility).where(m.Facility.external_id == "145026")).one()
+    snf = session.exec(select(m.Facility).where(m.Facility.external_id == "EX-SNF-0002")).one()
     assert snf.kind == "skilled_nursing" and snf.service_per_tote_min == 1.5
     stat = session.exec(select(m.OrderLine).where(m.OrderLine.external_id == "EX-0003")).one()
     assert stat.order_class == OrderClass.STAT and stat.status == OrderStatus.OPEN
     assert stat.received_at == dt.datetime(2026, 12, 1, 13, 30, tzinfo=dt.UTC)  # 07:30 Chicago
-    oxy = session.exec(select(m.Medication).where(m.Medication.ndc == "00000-0052-01")).one()
+    oxy = session.exec(select(m.Medication).where(m.Medication.ndc == "99999-0052-01")).one()
     assert stat.medication_id == oxy.id
     prn = session.exec(select(m.OrderLine).where(m.OrderLine.external_id == "EX-0006")).one()
     assert prn.need_by == dt.datetime(2026, 12, 2, 5, 59, tzinfo=dt.UTC)  # bare date = 23:59 local
-    res = session.exec(select(m.Resident).where(m.Resident.external_id == "145026-R0002")).one()
+    res = session.exec(select(m.Resident).where(m.Resident.external_id == "EX-SNF-0002-R0002")).one()
     assert (res.unit, res.room, res.facility_id) == ("South", "215B", snf.id)
 
 
@@ -93,7 +93,7 @@ def test_reimport_changes_values_and_keeps_status_without_status_column(session:
     session.commit()
     text = (
         f"{ORDER_HEADER}\n"
-        "EX-0001,145011,145011-R0001,West,301,Amlodipine 5 mg tablet,,cycle_fill,14,2,"
+        "EX-0001,EX-SNF-0001,EX-SNF-0001-R0001,West,301,Simvastatin 20 mg tablet,,cycle_fill,14,2,"
         "2026-11-28 10:00,2026-12-01 11:00\n"
     )
     result = import_orders(session, CsvText("orders.csv", text), tz=TZ)
@@ -110,17 +110,17 @@ def test_bad_rows_are_all_listed_with_row_and_column_and_nothing_changes(session
     before = _snapshot(session)
     text = (
         f"{ORDER_HEADER}\n"
-        "N-1,145011,R-9,North,1,Amlodipine 5 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
-        "N-2,145011,R-9,North,1,Amlodipine 5 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-02 12:00\n"
+        "N-1,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
+        "N-2,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-02 12:00\n"
         "\n"  # blank line: row 4, skipped but counted
-        "N-3,999999,R-8,North,1,Amlodipine 5 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
-        "N-4,145011,R-9,North,1,Aspirin 81 mg,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
-        "N-5,145011,R-9,North,1,Amlodipine 5 mg tablet,,refill,7,1,2026-12-01 08:00,2026-13-01\n"
-        "N-6,145011,R-9,North,1,Amlodipine 5 mg tablet,,refill,seven,1,2026-12-01 08:00,2026-12-01 12:00\n"
-        "N-1,145011,R-9,North,1,Amlodipine 5 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"  # dup
-        "N-8,145011,R-9,North,1,,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"  # no medication
-        "N-9,145011,R-9,North,1,Amlodipine 5 mg tablet,,refill,7,1,2026-12-01 08:00,2026-11-30 12:00\n"
-        "N-10,145011,R-9,North,1,,12345-6789-00,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
+        "N-3,999999,R-8,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
+        "N-4,EX-SNF-0001,R-9,North,1,Aspirin 81 mg,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
+        "N-5,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-13-01\n"
+        "N-6,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,seven,1,2026-12-01 08:00,2026-12-01 12:00\n"
+        "N-1,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"  # dup
+        "N-8,EX-SNF-0001,R-9,North,1,,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"  # no medication
+        "N-9,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-11-30 12:00\n"
+        "N-10,EX-SNF-0001,R-9,North,1,,12345-6789-00,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
     )
     with pytest.raises(BadInput) as info:
         import_orders(session, CsvText("orders.csv", text), tz=TZ)
@@ -236,8 +236,8 @@ def test_resident_in_two_facilities_in_one_file_is_an_error(session: Session) ->
     _load_examples(session)
     text = (
         f"{ORDER_HEADER}\n"
-        "Z-1,145011,RX,North,1,Amlodipine 5 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
-        "Z-2,145026,RX,North,1,Amlodipine 5 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
+        "Z-1,EX-SNF-0001,RX,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
+        "Z-2,EX-SNF-0002,RX,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
     )
     with pytest.raises(BadInput) as info:
         import_orders(session, CsvText("orders.csv", text), tz=TZ)
@@ -263,7 +263,7 @@ def test_reimport_replaces_changed_windows_and_updates_fields(session: Session) 
     _load_examples(session)
     text = (
         "external_id,name,kind,latitude,longitude,windows,beds\n"
-        "145011,Alpine Care of Evanston (renamed),SNF,42.0267,-87.69,Sat-Sun 10:00-11:00,130\n"
+        "EX-SNF-0001,Alpine Care of Evanston (renamed),SNF,42.0267,-87.69,Sat-Sun 10:00-11:00,130\n"
     )
     assert import_facilities(session, CsvText("facilities.csv", text)) == {
         "rows": 1,
@@ -271,7 +271,7 @@ def test_reimport_replaces_changed_windows_and_updates_fields(session: Session) 
         "updated": 1,
     }
     session.commit()
-    fac = session.exec(select(m.Facility).where(m.Facility.external_id == "145011")).one()
+    fac = session.exec(select(m.Facility).where(m.Facility.external_id == "EX-SNF-0001")).one()
     assert (fac.name, fac.beds, fac.service_fixed_min) == ("Alpine Care of Evanston (renamed)", 130, 10)
     windows = session.exec(select(m.FacilityWindow).where(m.FacilityWindow.facility_id == fac.id)).all()
     assert sorted((w.weekday, w.start_min, w.end_min) for w in windows) == [(5, 600, 660), (6, 600, 660)]
@@ -281,16 +281,16 @@ def test_reimport_replaces_changed_windows_and_updates_fields(session: Session) 
 def test_medication_reimport_matches_by_ndc_and_rejects_conflicts(session: Session) -> None:
     _load_examples(session)
     rename = (
-        "name,ndc,packaging_kind,schedule\nAmlodipine besylate 5 mg tablet,00000-0001-01,unit_dose_card,C4\n"
+        "name,ndc,packaging_kind,schedule\nAmlodipine besylate 5 mg tablet,99999-0001-01,unit_dose_card,C4\n"
     )
     assert import_medications(session, CsvText("m.csv", rename))["updated"] == 1
-    med = session.exec(select(m.Medication).where(m.Medication.ndc == "00000-0001-01")).one()
+    med = session.exec(select(m.Medication).where(m.Medication.ndc == "99999-0001-01")).one()
     assert (med.name, med.packaging_kind, med.schedule) == (
         "Amlodipine besylate 5 mg tablet",
         "unit_dose_card",
         "IV",
     )
-    clash = "name,ndc,packaging_kind\nOxycodone 5 mg tablet,00000-0001-01,unit_dose_card\n"
+    clash = "name,ndc,packaging_kind\nHydromorphone 2 mg tablet,99999-0001-01,unit_dose_card\n"
     with pytest.raises(BadInput) as info:
         import_medications(session, CsvText("m.csv", clash))
     assert [(e.row, e.column) for e in info.value.errors] == [(2, "name")]

@@ -12,7 +12,7 @@ from ltc_scheduler.errors import BadInput
 from ltc_scheduler.importers import CsvText, import_orders
 from ltc_scheduler.problem.clock import wall_to_utc
 
-ROW = "N-{n},145011,R-9,North,1,Amlodipine 5 mg tablet,,refill,7,1,{received},{need_by}\n"
+ROW = "N-{n},EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,{received},{need_by}\n"
 
 
 def test_wall_to_utc_refuses_the_missing_and_the_repeated_hour() -> None:
