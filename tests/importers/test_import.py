@@ -116,8 +116,10 @@ def test_bad_rows_are_all_listed_with_row_and_column_and_nothing_changes(session
         "N-3,999999,R-8,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
         "N-4,EX-SNF-0001,R-9,North,1,Aspirin 81 mg,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
         "N-5,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-13-01\n"
-        "N-6,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,seven,1,2026-12-01 08:00,2026-12-01 12:00\n"
-        "N-1,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"  # dup
+        "N-6,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,seven,1,"
+        "2026-12-01 08:00,2026-12-01 12:00\n"
+        # a duplicate of row 2:
+        "N-1,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
         "N-8,EX-SNF-0001,R-9,North,1,,,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"  # no medication
         "N-9,EX-SNF-0001,R-9,North,1,Simvastatin 20 mg tablet,,refill,7,1,2026-12-01 08:00,2026-11-30 12:00\n"
         "N-10,EX-SNF-0001,R-9,North,1,,12345-6789-00,refill,7,1,2026-12-01 08:00,2026-12-01 12:00\n"
