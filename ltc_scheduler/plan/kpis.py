@@ -35,6 +35,10 @@ class PlanKpis:
     batches: int
     #: packaging lines with at least one batch
     lines_used: int
+    #: batches holding a STAT or new-admission order line
+    stat_batches: int
+    #: batches ready (verified) after their ready-by deadline
+    late_batches: int
     #: vehicle trips with at least one stop
     routes: int
     #: vehicles with at least one trip
@@ -94,6 +98,8 @@ def plan_kpis(plan: Plan) -> PlanKpis:
         cards=sum(b.cards for b in plan.batches),
         batches=len(plan.batches),
         lines_used=len({b.line_id for b in plan.batches if b.line_id is not None}),
+        stat_batches=sum(1 for b in plan.batches if b.stat),
+        late_batches=sum(1 for b in plan.batches if b.ready_min is not None and b.ready_min > b.deadline_min),
         routes=sum(1 for r in plan.routes if r.stops),
         vehicles=len({r.vehicle_id for r in plan.routes if r.stops}),
         stops=len(stops),

@@ -45,7 +45,7 @@ def kpi_tiles(k: PlanKpis) -> None:
     row1[2].metric("Routes", k.routes, help=f"{k.vehicles} vehicle(s), {k.stops} stops", border=True)
     row1[3].metric(
         "On time",
-        "-" if k.on_time_pct is None else f"{k.on_time_pct:.0f}%",
+        "-" if k.on_time_pct is None else f"{k.on_time_pct:g}%",
         help=f"{k.late_stops} late and {k.unserved} undelivered of {k.stops + k.unserved} stops",
         border=True,
     )
@@ -105,8 +105,6 @@ def alert_list(alerts: list[Alert], *, show: int = 4) -> None:
 def packaging_tiles(plan: Plan) -> None:
     """The packaging lead's numbers: batches, cards, lines used, first start, last verified, STAT."""
     k = plan_kpis(plan)
-    stat = sum(1 for b in plan.batches if b.stat)
-    late = sum(1 for b in plan.batches if b.ready_min is not None and b.ready_min > b.deadline_min)
     cols = st.columns(6)
     cols[0].metric("Batches", k.batches, border=True)
     cols[1].metric("Cards", f"{k.cards:,}", border=True)
@@ -115,7 +113,7 @@ def packaging_tiles(plan: Plan) -> None:
     cols[4].metric("Last verified", clock(k.packaging_end) or "-", border=True)
     cols[5].metric(
         "STAT / late",
-        f"{stat} / {late}",
+        f"{k.stat_batches} / {k.late_batches}",
         help="STAT batches / batches ready after their deadline",
         border=True,
     )

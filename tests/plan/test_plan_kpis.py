@@ -51,8 +51,9 @@ def _stop(seq: int, fid: int, *, late: int = 0) -> PlanStop:
 
 
 def hand_built_plan() -> Plan:
-    """Five batches on two lines (one not packed), two vehicles, three trips (one empty), six stops of
-    which two are late (5 and 12 min), and two stops not delivered (one no route made, one not packed).
+    """Five batches on two lines (one not packed; B0002 STAT, B0004 verified 09:10 for a 09:00
+    deadline), two vehicles, three trips (one empty), six stops of which two are late (5 and 12
+    min), and two stops not delivered (one no route made, one not packed).
 
     By hand: on time = 4 delivered in window / (6 delivered + 2 not delivered) = 50.0 %;
     km = (12 345 + 7 655) m = 20.0; hours = (3 600 + 1 800 + 0) s = 1.5; packaging 08:00 (first
@@ -60,9 +61,9 @@ def hand_built_plan() -> Plan:
     """
     batches = (
         _batch("B0001", 1, (1, 2), line=1, start=8 * 60, cards=10),
-        _batch("B0002", 2, (3,), line=1, start=8 * 60 + 20, cards=4),
+        replace(_batch("B0002", 2, (3,), line=1, start=8 * 60 + 20, cards=4), order_class=OrderClass.STAT),
         _batch("B0003", 3, (4, 5, 6), line=2, start=8 * 60 + 5, cards=7),
-        _batch("B0004", 4, (7,), line=2, start=8 * 60 + 40, cards=1),
+        replace(_batch("B0004", 4, (7,), line=2, start=8 * 60 + 40, cards=1), deadline_min=9 * 60),
         _batch("B0005", 5, (8,), line=None, start=None, cards=3),
     )
     r1 = PlanRoute(
@@ -107,6 +108,8 @@ def test_every_figure_of_the_hand_built_plan() -> None:
         cards=25,
         batches=5,
         lines_used=2,
+        stat_batches=1,
+        late_batches=1,
         routes=2,
         vehicles=2,
         stops=6,
