@@ -1,7 +1,9 @@
 """Settings from the environment (pydantic-settings).
 
 ``DATABASE_URL`` selects the database (default: SQLite file ``data/ltc_scheduler.db`` in the
-project folder); ``LTC_TIMEZONE`` is the pharmacy's display time zone.
+project folder); ``LTC_TIMEZONE`` is the pharmacy's display time zone. The solver time limit is
+not an environment setting: it is the constraint set's ``time_limit_s`` (Constraints page, kept
+with each plan), or ``plan --time-limit`` for one run.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
     )
     timezone: str = Field(default="America/Chicago", validation_alias="LTC_TIMEZONE")
-    plan_time_limit_s: float = Field(default=20.0, validation_alias="LTC_PLAN_TIME_LIMIT_S", gt=0)
     user: str = Field(default="coordinator", validation_alias="LTC_USER")
     #: travel matrix source: "haversine" (built in, no server) or "osrm" (needs LTC_OSRM_URL)
     travel_provider: str = Field(default="haversine", validation_alias="LTC_TRAVEL_PROVIDER")

@@ -23,6 +23,7 @@ from ltc_scheduler.config import get_settings
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.errors import BadInput
+from ltc_scheduler.plan.kpis import plan_kpis
 from ltc_scheduler.planning.pipeline import PlanResult, plan_day
 from ltc_scheduler.problem.builder import build_problem
 from ltc_scheduler.problem.travel import TravelProvider, provider_named
@@ -66,18 +67,18 @@ def _coupling(result: PlanResult) -> dict[str, Any]:
 
 
 def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str, Any]:
-    """The ``plan --json`` object (JSON-able)."""
+    """The ``plan --json`` object (JSON-able); every figure is :func:`plan_kpis` of the plan."""
     plan = result.plan
-    k = plan.kpis
+    k = plan_kpis(plan)
     names = _facility_names(problem)
     return {
         "plan_run_id": plan_run_id,
         "date": plan.date.isoformat(),
-        "orders": int(k.get("orders", 0)),
-        "batches": int(k.get("batches", 0)),
-        "lines_used": int(k.get("lines_used", 0)),
-        "routes": int(k.get("routes", 0)),
-        "stops": int(k.get("stops", 0)),
+        "orders": k.orders,
+        "batches": k.batches,
+        "lines_used": k.lines_used,
+        "routes": k.routes,
+        "stops": k.stops,
         "unserved": [
             {"facility": names.get(u.facility_id, str(u.facility_id)), "reason": u.reason}
             for u in plan.unserved
@@ -90,10 +91,14 @@ def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str
             }
             for x in plan.late
         ],
-        "driving_km": k.get("driving_km", 0.0),
-        "driving_hours": k.get("driving_hours", 0.0),
-        "on_time_pct": k.get("on_time_pct", 100.0),
-        "packaging_makespan_min": int(k.get("packaging_makespan_min", 0)),
+        "late_stops": k.late_stops,
+        "late_min": k.late_min,
+        "unserved_stops": k.unserved,
+        "driving_km": k.driving_km,
+        "driving_hours": k.driving_hours,
+        "on_time_pct": k.on_time_pct,
+        "packaging_makespan_min": k.makespan_min or 0,
+        "gap": k.gap,
         "stage_seconds": dict(result.stage_seconds),
         "solver": _solver_rows(plan.stats, ndigits=3),
         "coupling": _coupling(result),

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
+from conftest import DEMO_DATE
 
 from ltc_scheduler.cli import main
 from ltc_scheduler.config import get_settings
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 KEYS = {
     "plan_run_id",
@@ -80,3 +84,72 @@ def test_bad_arguments_exit_2_naming_the_field(demo_db, capsys):
     assert "--now only makes sense with --replan" in capsys.readouterr().err
     assert main(["plan", "--date", "2026-12-02", "--replan"]) == 2
     assert "no published plan for 2026-12-02" in capsys.readouterr().err
+
+
+def _short_of_vans(path, vans: int) -> None:
+    """Only the first ``vans`` vehicles drive, one trip each: some stops cannot be delivered."""
+    from ltc_scheduler.db import constraints
+    from ltc_scheduler.db.engine import make_engine, session_scope
+    from ltc_scheduler.ui.data import constraint_tables
+
+    eng = make_engine(f"sqlite:///{path}")
+    rows = constraint_tables(eng, weekday=DEMO_DATE.weekday(), tz="America/Chicago").vehicles
+    for i, r in enumerate(rows):
+        r["active"], r["max_trips"] = i < vans, 1
+    with session_scope(eng) as s:
+        constraints.update_vehicles(s, rows=rows, who="test")
+    eng.dispose()
+
+
+def _by_hand(plan) -> tuple[float, int, int]:
+    """On time %, late stops and undelivered stops counted from the plan's stops (README definition)."""
+    stops = [s for r in plan.routes for s in r.stops]
+    late = sum(1 for s in stops if s.late_min > 0)
+    return round(100 * (len(stops) - late) / (len(stops) + len(plan.unserved)), 1), late, len(plan.unserved)
+
+
+def test_cli_json_today_tiles_and_compare_agree_on_a_day_short_of_vans(demo_db, capsys, monkeypatch):
+    """One definition of on time / late / unserved: with stops left undelivered, a screen that
+    counted on-time among delivered stops only (100 %) or counted its own late stops disagrees."""
+    from streamlit.testing.v1 import AppTest
+
+    from ltc_scheduler.db.engine import make_engine
+    from ltc_scheduler.ui.data import list_runs, load_day_plan
+
+    monkeypatch.setenv("LTC_TIMEZONE", "America/Chicago")
+    summaries = []
+    for vans in (2, 3):
+        _short_of_vans(demo_db, vans)
+        assert main(["plan", "--date", "2026-12-01", "--json", "--time-limit", "3"]) == 0
+        summaries.append(json.loads(capsys.readouterr().out))
+    eng = make_engine(f"sqlite:///{demo_db}")
+    runs = list_runs(eng, date=DEMO_DATE)
+    assert [r.id for r in runs] == [summaries[1]["plan_run_id"], summaries[0]["plan_run_id"]]
+    for data in summaries:
+        day = load_day_plan(eng, date=DEMO_DATE, plan_run_id=data["plan_run_id"])  # what the dashboard reads
+        on_time, late, unserved = _by_hand(day.plan)
+        assert unserved > 0 and on_time < 100.0
+        assert data["on_time_pct"] == on_time
+        assert data["late_stops"] == len(data["late"]) == late
+        assert data["unserved_stops"] == len(data["unserved"]) == unserved
+    newest = summaries[1]
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["plan_date"] = DEMO_DATE
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    tiles = {m.label: m for m in at.metric}
+    assert tiles["On time"].value == f"{newest['on_time_pct']:g}%"
+    assert tiles["Unserved stops"].value == str(newest["unserved_stops"])
+    assert tiles["On time"].proto.help.startswith(
+        f"{newest['late_stops']} late and {newest['unserved_stops']} undelivered of "
+        f"{newest['stops'] + newest['unserved_stops']} stops"
+    )
+
+    at.switch_page("ltc_scheduler/ui/app_pages/compare.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    figures = at.dataframe[0].value
+    for column, data in (("A", summaries[0]), ("B", summaries[1])):
+        assert figures.loc["On time %", column] == str(data["on_time_pct"])
+        assert figures.loc["Late stops", column] == str(data["late_stops"])
+        assert figures.loc["Unserved stops", column] == str(data["unserved_stops"])

@@ -114,8 +114,9 @@ class Plan:
     late: tuple[LateStop, ...] = ()
     stats: tuple[SolveStats, ...] = ()
     settings_version: int = 1
-    #: free-form numbers for the dashboard (driving_km, on_time_pct, ...)
-    kpis: dict[str, float] = field(default_factory=dict)
+    #: the stored form of the plan's figures (``PlanKpis.as_dict()``, see ``plan/kpis.py``); screens
+    #: compute :func:`~ltc_scheduler.plan.kpis.plan_kpis` from the plan itself
+    kpis: dict[str, float | int | str | None] = field(default_factory=dict)
 
     def batch(self, key: str) -> Batch:
         for b in self.batches:

@@ -1,67 +1,23 @@
-"""The numbers and alerts of the Today page, computed from a plan (no Streamlit here)."""
+"""The numbers and alerts of the Today page, computed from a plan (no Streamlit here).
+
+The numbers are :func:`ltc_scheduler.plan.kpis.plan_kpis` (every figure defined once there); this
+module adds the alerts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ltc_scheduler.exports.common import facility_name
+from ltc_scheduler.plan.kpis import PlanKpis, plan_kpis
 from ltc_scheduler.plan.model import Plan, Violation
 from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 
+__all__ = ["Alert", "PlanKpis", "plan_alerts", "plan_kpis"]
+
 #: a STAT batch verified less than this many minutes before its deadline is "at risk"
 STAT_TIGHT_MIN = 30
-
-
-@dataclass(frozen=True, slots=True)
-class Kpis:
-    orders: int
-    cards: int
-    batches: int
-    routes: int
-    vehicles: int
-    stops: int
-    late_stops: int
-    on_time_pct: float | None
-    unserved: int
-    driving_km: float
-    driving_h: float
-    makespan_min: int | None
-    packaging_start: int | None
-    packaging_end: int | None
-    solve_s: float
-    gap: float | None
-    status: str
-
-
-def plan_kpis(plan: Plan) -> Kpis:
-    """The day's headline numbers (what the KPI tiles show)."""
-    stops = [s for r in plan.routes for s in r.stops]
-    late = sum(1 for s in stops if s.late_min > 0)
-    starts = [b.start_min for b in plan.batches if b.start_min is not None]
-    ends = [
-        b.verify_end_min or b.end_min for b in plan.batches if (b.verify_end_min or b.end_min) is not None
-    ]
-    gaps = [g for g in (s.gap for s in plan.stats) if g is not None]
-    return Kpis(
-        orders=sum(len(b.order_line_ids) for b in plan.batches),
-        cards=sum(b.cards for b in plan.batches),
-        batches=len(plan.batches),
-        routes=sum(1 for r in plan.routes if r.stops),
-        vehicles=len({r.vehicle_id for r in plan.routes if r.stops}),
-        stops=len(stops),
-        late_stops=late,
-        on_time_pct=100.0 * (len(stops) - late) / len(stops) if stops else None,
-        unserved=len(plan.unserved),
-        driving_km=sum(r.distance_m for r in plan.routes) / 1000,
-        driving_h=sum(r.drive_s for r in plan.routes) / 3600,
-        makespan_min=(max(ends) - min(starts)) if starts and ends else None,  # type: ignore[operator]
-        packaging_start=min(starts) if starts else None,
-        packaging_end=max(ends) if ends else None,  # type: ignore[type-var]
-        solve_s=sum(s.wall_s for s in plan.stats),
-        gap=max(gaps) if gaps else None,
-        status=", ".join(f"{s.stage} {s.status.lower()}" for s in plan.stats),
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,8 @@ def stops_frame(plan: Plan, problem: PlanningProblem, route_no: int) -> pd.DataF
 
 
 def kpi_frame(plans: dict[str, Plan]) -> pd.DataFrame:
-    """KPIs of several plans side by side (rows = metrics, columns = plan labels)."""
+    """KPIs of several plans side by side (rows = metrics, columns = plan labels), each figure as
+    :func:`~ltc_scheduler.plan.kpis.plan_kpis` defines it."""
     data: dict[str, list[object]] = {}
     metrics = [
         ("Orders", lambda k: k.orders),
@@ -104,11 +105,11 @@ def kpi_frame(plans: dict[str, Plan]) -> pd.DataFrame:
         ("Stops", lambda k: k.stops),
         ("Unserved stops", lambda k: k.unserved),
         ("Late stops", lambda k: k.late_stops),
-        ("On time %", lambda k: None if k.on_time_pct is None else round(k.on_time_pct, 1)),
-        ("Driving km", lambda k: round(k.driving_km, 1)),
-        ("Driving hours", lambda k: round(k.driving_h, 2)),
+        ("On time %", lambda k: k.on_time_pct),
+        ("Driving km", lambda k: k.driving_km),
+        ("Driving hours", lambda k: k.driving_hours),
         ("Packaging makespan (min)", lambda k: k.makespan_min),
-        ("Solve time (s)", lambda k: round(k.solve_s, 1)),
+        ("Solve time (s)", lambda k: k.solve_s),
     ]
     for label, plan in plans.items():
         k = plan_kpis(plan)

@@ -11,7 +11,7 @@ from ltc_scheduler.exports.common import duration_text
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.clock import clock, local_time
 from ltc_scheduler.ui.data import DayPlan
-from ltc_scheduler.ui.kpis import Alert, Kpis, plan_kpis
+from ltc_scheduler.ui.kpis import Alert, PlanKpis, plan_kpis
 
 
 def page_header(title: str, date: dt.date, caption: str = "") -> None:
@@ -37,7 +37,7 @@ def plan_caption(day: DayPlan, tz: str) -> str:
     )
 
 
-def kpi_tiles(k: Kpis) -> None:
+def kpi_tiles(k: PlanKpis) -> None:
     """Two rows of tiles: service (what the coordinator promises) and work (what it costs)."""
     row1 = st.columns(5)
     row1[0].metric("Orders", f"{k.orders:,}", help=f"{k.cards:,} cards in {k.batches} batches", border=True)
@@ -45,14 +45,14 @@ def kpi_tiles(k: Kpis) -> None:
     row1[2].metric("Routes", k.routes, help=f"{k.vehicles} vehicle(s), {k.stops} stops", border=True)
     row1[3].metric(
         "On time",
-        "-" if k.on_time_pct is None else f"{k.on_time_pct:.0f}%",
-        help=f"{k.late_stops} late stop(s) of {k.stops}",
+        "-" if k.on_time_pct is None else f"{k.on_time_pct:g}%",
+        help=f"{k.late_stops} late and {k.unserved} undelivered of {k.stops + k.unserved} stops",
         border=True,
     )
     row1[4].metric("Unserved stops", k.unserved, help="facilities no route could reach in time", border=True)
     row2 = st.columns(5)
     row2[0].metric("Driving", f"{k.driving_km:,.0f} km", border=True)
-    row2[1].metric("Driving time", duration_text(k.driving_h * 60, short=True), border=True)
+    row2[1].metric("Driving time", duration_text(k.driving_hours * 60, short=True), border=True)
     row2[2].metric(
         "Packaging span",
         duration_text(k.makespan_min, short=True) or "-",
@@ -105,18 +105,15 @@ def alert_list(alerts: list[Alert], *, show: int = 4) -> None:
 def packaging_tiles(plan: Plan) -> None:
     """The packaging lead's numbers: batches, cards, lines used, first start, last verified, STAT."""
     k = plan_kpis(plan)
-    lines = len({b.line_id for b in plan.batches if b.line_id is not None})
-    stat = sum(1 for b in plan.batches if b.stat)
-    late = sum(1 for b in plan.batches if b.ready_min is not None and b.ready_min > b.deadline_min)
     cols = st.columns(6)
     cols[0].metric("Batches", k.batches, border=True)
     cols[1].metric("Cards", f"{k.cards:,}", border=True)
-    cols[2].metric("Lines used", lines, border=True)
+    cols[2].metric("Lines used", k.lines_used, border=True)
     cols[3].metric("First start", clock(k.packaging_start) or "-", border=True)
     cols[4].metric("Last verified", clock(k.packaging_end) or "-", border=True)
     cols[5].metric(
         "STAT / late",
-        f"{stat} / {late}",
+        f"{k.stat_batches} / {k.late_batches}",
         help="STAT batches / batches ready after their deadline",
         border=True,
     )

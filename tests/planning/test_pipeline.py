@@ -150,3 +150,27 @@ def test_no_open_orders_is_a_clear_error():
     p = make_problem([order(1, 1)])
     with pytest.raises(PlanningError, match="nothing to plan"):
         plan_day(replace(p, orders=()), travel=travel([[0, 10], [10, 0]]))
+
+
+def test_planning_params_split_the_budget_and_refuse_shares_outside_0_1():
+    from ltc_scheduler.planning.params import PlanningParams
+
+    pp = PlanningParams()
+    assert (pp.routing_share(120), pp.routing_share(121)) == (0.50, 0.55)
+    assert PlanningParams(big_day_facilities=1).routing_share(2) == 0.55
+    with pytest.raises(
+        ValueError, match=r"PlanningParams.pack_share must be more than 0 and at most 1, got 1.5"
+    ):
+        PlanningParams(pack_share=1.5)
+
+
+def test_a_day_planned_with_its_params_stores_the_figures_plan_kpis_defines():
+    from ltc_scheduler.plan.kpis import plan_kpis
+    from ltc_scheduler.planning.params import PlanningParams
+
+    p, tm = coupled_day()
+    # a round needs a full round's time left: 50 % + 60 % of the budget is more than the budget
+    res = plan_day(p, travel=tm, params=PlanningParams(round_share=1.0, pack_share=0.5, route_share=0.6))
+    assert res.iterations == 1 and res.single_pass == res.final
+    assert res.plan.kpis == plan_kpis(res.plan).as_dict()
+    assert res.plan.kpis["late"] == len(res.plan.late) == res.final["late_stops"]

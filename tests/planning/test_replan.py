@@ -86,3 +86,27 @@ def test_nothing_new_is_packed_before_now():
         else:
             assert b.start_min >= 11 * H
     assert dt.date(2026, 12, 1) == second.plan.date
+
+
+def test_departed_routes_keep_their_trip_numbers_batches_and_late_stops():
+    from ltc_scheduler.plan.kpis import plan_kpis
+    from ltc_scheduler.plan.model import LateStop, Plan, PlanRoute, PlanStop
+    from ltc_scheduler.planning.replan import ReplanStart, keep_departed
+
+    def stop(fid: int, late: int) -> PlanStop:
+        return PlanStop(1, fid, 600, 600, 610, 1, 0, 0, (f"B000{fid}",), 540, 600 - late, late)
+
+    gone = PlanRoute(vehicle_id=1, trip_no=1, depart_min=560, return_min=650, stops=(stop(1, 7),))
+    previous = Plan(
+        date=dt.date(2026, 12, 1),
+        batches=(),
+        routes=(gone,),
+        late=(LateStop(1, 7, "waited for packaging"), LateStop(2, 9, "on a route re-planned now")),
+    )
+    start = ReplanStart(departed=(gone,), frozen=(), movable=(), hint_lines={})
+    new = PlanRoute(vehicle_id=1, trip_no=1, depart_min=700, return_min=800, stops=(stop(3, 4),))
+    routes, _, late = keep_departed(start, previous, (new,), (), (LateStop(3, 4, "traffic"),))
+    assert [(r.vehicle_id, r.trip_no, r.depart_min) for r in routes] == [(1, 1, 560), (1, 2, 700)]
+    assert late == (LateStop(1, 7, "waited for packaging"), LateStop(3, 4, "traffic"))
+    plan = Plan(date=previous.date, batches=(), routes=routes, late=late)
+    assert plan_kpis(plan).late_stops == len(plan.late) == 2
