@@ -131,8 +131,8 @@ def _travel_minutes(problem: PlanningProblem, travel: TravelMatrix) -> dict[int,
 
 def _route(problem, batches, travel, time_limit_s):
     from ltc_scheduler.routing.from_day import build_routing_problem, to_plan_routes
-    from ltc_scheduler.routing.model import solve_routing
     from ltc_scheduler.routing.params import RoutingParams
+    from ltc_scheduler.routing.search import solve_routing
 
     ready = {b.key: b.ready_min for b in batches if b.ready_min is not None}
     rp = build_routing_problem(problem, list(batches), travel, ready=ready)
