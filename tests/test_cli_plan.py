@@ -80,3 +80,14 @@ def test_bad_arguments_exit_2_naming_the_field(demo_db, capsys):
     assert "--now only makes sense with --replan" in capsys.readouterr().err
     assert main(["plan", "--date", "2026-12-02", "--replan"]) == 2
     assert "no published plan for 2026-12-02" in capsys.readouterr().err
+
+
+def test_a_solver_value_error_reaches_the_user_as_a_sentence(demo_db, capsys, monkeypatch):
+    """problem/travel.py raises a plain ValueError; the service turns it into BadInput (exit 2)."""
+    monkeypatch.setenv("LTC_TRAVEL_PROVIDER", "osrm")
+    monkeypatch.delenv("LTC_OSRM_URL", raising=False)
+    get_settings.cache_clear()
+    assert main(["plan", "--date", "2026-12-01", "--time-limit", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: LTC_TRAVEL_PROVIDER=osrm needs LTC_OSRM_URL")
+    assert "Traceback" not in err and "internal error" not in err
