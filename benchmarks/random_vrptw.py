@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ltc_scheduler.routing.model import solve_routing  # noqa: E402
 from ltc_scheduler.routing.params import RoutingParams  # noqa: E402
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle  # noqa: E402
+from ltc_scheduler.routing.search import solve_routing  # noqa: E402
 from ltc_scheduler.routing.validate import validate_routing  # noqa: E402
 
 

@@ -6,7 +6,7 @@
 
 Each instance is read by ``ltc_scheduler.routing.solomon`` (distances ``floor(10*euclid)``, travel
 time = distance, ready/due/service x10, the instance's fleet and capacity, no vehicle cost), solved
-by ``ltc_scheduler.routing.model.solve_routing`` (the same code path as the product), checked by
+by ``ltc_scheduler.routing.search.solve_routing`` (the same code path as the product), checked by
 the independent validator ``ltc_scheduler.routing.validate.validate_routing``, and compared
 with the ``distance_dimacs_trunc1`` best-known solution in ``bks.csv`` of the same folder.
 
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ltc_scheduler.routing.model import solve_routing  # noqa: E402
 from ltc_scheduler.routing.params import RoutingParams  # noqa: E402
+from ltc_scheduler.routing.search import solve_routing  # noqa: E402
 from ltc_scheduler.routing.solomon import SCALE, read_bks, read_solomon  # noqa: E402
 
 

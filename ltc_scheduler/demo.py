@@ -171,6 +171,8 @@ COLD_MEDS: tuple[_MedSpec, ...] = (
     ("Liraglutide 18 mg/3 mL pen", "pen", _V, _N, True, 0.5),
     ("Tuberculin PPD 5 TU/0.1 mL vial", "vial", _V, _N, True, 0.5),
 )
+#: the whole formulary, in the order of its rows (NDC 00000-0001-01, ...)
+MED_SPECS: tuple[_MedSpec, ...] = ROUTINE_MEDS + CONTROLLED_MEDS + COLD_MEDS
 
 #: delivery window patterns (minutes), with their share of facilities; avoid med passes
 #: (about 07:30-09:30 and 16:30-18:00)
@@ -251,42 +253,86 @@ def generate_demo(
     *,
     scale: str = "small",
     date: dt.date,
+    timezone: str,
     seed: int = 0,
     region: str | None = None,
     facilities: int | None = None,
-    timezone: str | None = None,
     replace: bool = False,
 ) -> dict[str, Any]:
     """Seed the demo pharmacy and the open orders of ``date``; returns a summary of counts.
 
-    Raises :class:`BadInput` for an unknown scale/region or a non-empty database (unless
-    ``replace``, which deletes every row first). Does not commit.
-    """
-    if scale not in SCALES:
-        raise BadInput(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
-    spec = SCALES[scale]
-    region = region or spec.region
-    n_fac = facilities if facilities is not None else spec.facilities
-    if n_fac < 1 or n_fac > 1000:
-        raise BadInput(f"--facilities must be between 1 and 1000, got {n_fac}")
-    if timezone is None:
-        from ltc_scheduler.config import get_settings
+    ``timezone`` is the pharmacy's (the caller passes its setting): order times are local times of
+    ``date`` in it. Raises :class:`BadInput` for an unknown scale/region or a non-empty database
+    (unless ``replace``, which deletes every row first). Does not commit.
 
-        timezone = get_settings().timezone
+    The parts are written in this order, each drawing from the one seeded random stream (so the
+    order is part of "the same seed gives the same rows"): depot, facilities and their windows,
+    residents, medications, the cycle-fill schedule, the day's order lines, then the resources
+    sized to the day (packaging lines, pharmacists, fleet) and the constraint set.
+    """
+    spec, region, n_fac = _arguments(scale, region, facilities)
     rows = load_region(region)
     if replace:
         repo.clear_all(session)
     elif not database_is_empty(session):
         raise BadInput("the database already holds data; use an empty DATABASE_URL, --if-empty or --replace")
 
-    from ltc_scheduler.problem.builder import local_to_utc  # local import: builder imports db
-
     rng = random.Random(f"ltc-demo|{seed}|{scale}|{region}|{n_fac}|{date.isoformat()}")
     settings = PlanSettings()
-    large_beds = settings.large_facility_beds
-    unit_size = DISTRIBUTIONS["unit_size_beds"]
+    depot, centre = _depot(session, rows, region)
+    fac = _facilities(session, rng, rows, n_fac, centre)
+    res = _residents(session, rng, fac.rows, settings.large_facility_beds, DISTRIBUTIONS["unit_size_beds"])
+    med_ids = _medications(session)
+    regimen_size, due_units = _cycle_schedule(session, rng, date, fac, res)
+    lines = _order_lines(session, rng, date, timezone, fac, res, med_ids, regimen_size, due_units)
+    day = _day_load(lines, fac, res, med_ids, settings, n_fac, spec, facilities)
+    pack_lines = _packaging_lines(day.n_lines, start=day.line_start)
+    session.add_all(pack_lines)
+    shifts = _pharmacist_shifts(day)
+    session.add_all(
+        m.PharmacistShift(name=f"Pharmacist {i + 1}", start_min=start, end_min=start + n)
+        for i, (start, n) in enumerate(sorted(shifts))
+    )
+    vehicles = _fleet(depot, n_fac, day)
+    session.add_all(vehicles)
+    session.add(_constraint_set())
+    session.flush()
 
-    # ---------------------------------------------------------------- depot
+    summary = _summary(
+        date=date,
+        scale=scale,
+        region=region,
+        seed=seed,
+        fac=fac,
+        res=res,
+        med_ids=med_ids,
+        lines=lines,
+        day=day,
+        pack_lines=pack_lines,
+        shifts=shifts,
+        vehicles=vehicles,
+        due_units=due_units,
+    )
+    repo.add_audit_event(session, who="demo", what="demo.generate", details=summary)
+    return summary
+
+
+# --------------------------------------------------------------------------- the parts of the demo day
+
+
+def _arguments(scale: str, region: str | None, facilities: int | None) -> tuple[Scale, str, int]:
+    """The scale, region and facility count asked for (a plain sentence when one is not possible)."""
+    if scale not in SCALES:
+        raise BadInput(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
+    spec = SCALES[scale]
+    n_fac = facilities if facilities is not None else spec.facilities
+    if n_fac < 1 or n_fac > 1000:
+        raise BadInput(f"--facilities must be between 1 and 1000, got {n_fac}")
+    return spec, region or spec.region, n_fac
+
+
+def _depot(session: Session, rows: list[dict[str, str]], region: str) -> tuple[m.Depot, tuple[float, float]]:
+    """The pharmacy at the centre of the region's nursing homes (a synthetic location); and that centre."""
     clat = sum(float(r["latitude"]) for r in rows) / len(rows)
     clon = sum(float(r["longitude"]) for r in rows) / len(rows)
     nearest = min(
@@ -304,11 +350,26 @@ def generate_demo(
     session.add(depot)
     session.flush()
     assert depot.id is not None
+    return depot, (clat, clon)
 
-    # ---------------------------------------------------------------- facilities
+
+@dataclass
+class _Facilities:
+    rows: list[m.Facility]
+    windows: list[tuple[tuple[int, int], ...]]  # delivery windows (minutes) per facility, every weekday
+    n_real: int
+    n_alf: int
+
+
+def _facilities(
+    session: Session, rng: random.Random, rows: list[dict[str, str]], n_fac: int, centre: tuple[float, float]
+) -> _Facilities:
+    """The CMS nursing homes nearest the pharmacy plus synthetic assisted-living facilities, their
+    cycle lengths and delivery windows."""
     n_alf = max(1, round(n_fac * DISTRIBUTIONS["synthetic_alf_share"])) if n_fac >= 3 else 0
     n_real = min(len(rows), n_fac - n_alf)
     n_alf = n_fac - n_real
+    clat, clon = centre
 
     # a pharmacy serves its neighbourhood: the nursing homes nearest the region's centre, with some
     # seeded randomness (distance x U(0.6, 1.4)), so small and medium days are compact
@@ -319,59 +380,11 @@ def generate_demo(
 
     ranked = sorted(rows, key=lambda r: (_spread(r), r["provider_id"]))
     real_rows = sorted(ranked[:n_real], key=lambda r: r["provider_id"])
-    pattern_weights = [w for _, w in WINDOW_PATTERNS]
-    cycle_lengths = list(DISTRIBUTIONS["cycle_length_days"])
-    cycle_weights = list(DISTRIBUTIONS["cycle_length_days"].values())
-
-    fac_rows: list[m.Facility] = []
-    fac_windows: list[tuple[tuple[int, int], ...]] = []
-    for r in real_rows:
-        kind = FacilityKind.NURSING_FACILITY if r["facility_type"] == "NF" else FacilityKind.SKILLED_NURSING
-        fac_rows.append(
-            m.Facility(
-                external_id=r["provider_id"],
-                name=r["name"],
-                kind=kind,
-                address=r["address"],
-                city=r["city"],
-                state=r["state"],
-                zip=r["zip"],
-                lat=float(r["latitude"]),
-                lon=float(r["longitude"]),
-                beds=int(r["beds"]),
-                service_fixed_min=rng.choice((8, 10, 12)),
-                service_per_tote_min=rng.choice((0.5, 0.75, 1.0)),
-                has_fridge=True,
-            )
-        )
-    for i in range(n_alf):
-        anchor = rng.choice(real_rows or rows)
-        lat, lon = _offset_point(rng, float(anchor["latitude"]), float(anchor["longitude"]), 0.3, 1.5)
-        city = anchor["city"].title()
-        fac_rows.append(
-            m.Facility(
-                external_id=f"SYN-ALF-{i + 1:04d}",
-                name=f"{_ALF_NAMES[i % len(_ALF_NAMES)]} Assisted Living of {city} (synthetic)",
-                kind=FacilityKind.ASSISTED_LIVING,
-                address=f"near {anchor['address'].title()}",
-                city=anchor["city"],
-                state="IL",
-                zip=anchor["zip"],
-                lat=lat,
-                lon=lon,
-                beds=rng.randint(*DISTRIBUTIONS["alf_beds"]),
-                service_fixed_min=8,
-                service_per_tote_min=0.5,
-                has_fridge=rng.random() < 0.5,
-                synthetic=True,
-            )
-        )
-    for f in fac_rows:
-        f.cycle_length_days = rng.choices(cycle_lengths, weights=cycle_weights, k=1)[0]
-        fac_windows.append(rng.choices([p for p, _ in WINDOW_PATTERNS], weights=pattern_weights, k=1)[0])
+    fac_rows = [_nursing_home(rng, r) for r in real_rows]
+    fac_rows += [_assisted_living(rng, i, rng.choice(real_rows or rows)) for i in range(n_alf)]
+    fac_windows = _cycles_and_windows(rng, fac_rows)
     session.add_all(fac_rows)
     session.flush()
-
     window_rows = [
         {"facility_id": f.id, "weekday": wd, "start_min": s, "end_min": e}
         for f, pattern in zip(fac_rows, fac_windows, strict=True)
@@ -379,12 +392,79 @@ def generate_demo(
         for s, e in pattern
     ]
     session.execute(sa.insert(m.FacilityWindow), window_rows)
+    return _Facilities(fac_rows, fac_windows, n_real, n_alf)
 
-    # ---------------------------------------------------------------- residents
+
+def _nursing_home(rng: random.Random, r: dict[str, str]) -> m.Facility:
+    """A real nursing home from its CMS row (service times drawn)."""
+    kind = FacilityKind.NURSING_FACILITY if r["facility_type"] == "NF" else FacilityKind.SKILLED_NURSING
+    return m.Facility(
+        external_id=r["provider_id"],
+        name=r["name"],
+        kind=kind,
+        address=r["address"],
+        city=r["city"],
+        state=r["state"],
+        zip=r["zip"],
+        lat=float(r["latitude"]),
+        lon=float(r["longitude"]),
+        beds=int(r["beds"]),
+        service_fixed_min=rng.choice((8, 10, 12)),
+        service_per_tote_min=rng.choice((0.5, 0.75, 1.0)),
+        has_fridge=True,
+    )
+
+
+def _assisted_living(rng: random.Random, i: int, anchor: dict[str, str]) -> m.Facility:
+    """Synthetic assisted-living facility ``i``, 0.3-1.5 km from the nursing home ``anchor``."""
+    lat, lon = _offset_point(rng, float(anchor["latitude"]), float(anchor["longitude"]), 0.3, 1.5)
+    city = anchor["city"].title()
+    return m.Facility(
+        external_id=f"SYN-ALF-{i + 1:04d}",
+        name=f"{_ALF_NAMES[i % len(_ALF_NAMES)]} Assisted Living of {city} (synthetic)",
+        kind=FacilityKind.ASSISTED_LIVING,
+        address=f"near {anchor['address'].title()}",
+        city=anchor["city"],
+        state="IL",
+        zip=anchor["zip"],
+        lat=lat,
+        lon=lon,
+        beds=rng.randint(*DISTRIBUTIONS["alf_beds"]),
+        service_fixed_min=8,
+        service_per_tote_min=0.5,
+        has_fridge=rng.random() < 0.5,
+        synthetic=True,
+    )
+
+
+def _cycles_and_windows(rng: random.Random, fac_rows: list[m.Facility]) -> list[tuple[tuple[int, int], ...]]:
+    """Each facility's cycle length (set on the row) and delivery window pattern (returned)."""
+    pattern_weights = [w for _, w in WINDOW_PATTERNS]
+    cycle_lengths = list(DISTRIBUTIONS["cycle_length_days"])
+    cycle_weights = list(DISTRIBUTIONS["cycle_length_days"].values())
+    fac_windows: list[tuple[tuple[int, int], ...]] = []
+    for f in fac_rows:
+        f.cycle_length_days = rng.choices(cycle_lengths, weights=cycle_weights, k=1)[0]
+        fac_windows.append(rng.choices([p for p, _ in WINDOW_PATTERNS], weights=pattern_weights, k=1)[0])
+    return fac_windows
+
+
+@dataclass
+class _Residents:
+    rows: list[dict[str, Any]]  # every resident row (with one e-kit pseudo-resident per facility)
+    units: list[list[str]]  # wing names per facility
+    index: list[list[int]]  # indexes into ``rows`` per facility (without the e-kit)
+    ids: dict[str, int]  # external id -> database id
+
+
+def _residents(
+    session: Session, rng: random.Random, fac_rows: list[m.Facility], large_beds: int, unit_size: int
+) -> _Residents:
+    """Residents at the documented occupancy, in wings, two to a room; one e-kit per facility."""
     occ_lo, occ_hi = DISTRIBUTIONS["occupancy"]
     res_rows: list[dict[str, Any]] = []
     fac_units: list[list[str]] = []
-    fac_res_idx: list[list[int]] = []  # indexes into res_rows per facility (without the e-kit)
+    fac_res_idx: list[list[int]] = []
     for f in fac_rows:
         units = _unit_names(f.beds, large_beds, unit_size)
         fac_units.append(units)
@@ -408,9 +488,11 @@ def generate_demo(
         )
     session.execute(sa.insert(m.Resident), res_rows)
     res_ids = dict(session.execute(sa.select(m.Resident.external_id, m.Resident.id)).all())
+    return _Residents(res_rows, fac_units, fac_res_idx, res_ids)
 
-    # ---------------------------------------------------------------- medications
-    med_specs = ROUTINE_MEDS + CONTROLLED_MEDS + COLD_MEDS
+
+def _medications(session: Session) -> dict[str, int]:
+    """The formulary (routine, controlled, cold); returns name -> database id."""
     session.execute(
         sa.insert(m.Medication),
         [
@@ -422,26 +504,33 @@ def generate_demo(
                 "schedule": s[3],
                 "refrigerated": s[4],
             }
-            for i, s in enumerate(med_specs)
+            for i, s in enumerate(MED_SPECS)
         ],
     )
-    med_ids = dict(session.execute(sa.select(m.Medication.name, m.Medication.id)).all())
+    return dict(session.execute(sa.select(m.Medication.name, m.Medication.id)).all())
 
-    # ---------------------------------------------------------------- cycle-fill schedule
-    # Cycle groups: every wing (unit) has its own cycle day, wing i on anchor + i days. Each facility's
-    # offset is chosen so that the day's running load stays close to the long-run average daily load
-    # (sum of group sizes x E[1 / cycle length]).
+
+def _cycle_schedule(
+    session: Session, rng: random.Random, date: dt.date, fac: _Facilities, res: _Residents
+) -> tuple[list[int], dict[int, set[str]]]:
+    """Each resident's regimen size, and the wings of each facility whose cycle fill is due today.
+
+    Cycle groups: every wing (unit) has its own cycle day, wing i on anchor + i days. Each
+    facility's offset is chosen so that the day's running load stays close to the long-run
+    average daily load (sum of group sizes x E[1 / cycle length]).
+    """
+    res_rows = res.rows
     regimen_size = [4 + sum(rng.random() < 0.5 for _ in range(8)) for _ in range(len(res_rows))]
-    order = list(range(len(fac_rows)))
+    order = list(range(len(fac.rows)))
     rng.shuffle(order)
     cum_expected = 0.0
     mean_inv_cycle = sum(w / n for n, w in DISTRIBUTIONS["cycle_length_days"].items())
     cum_actual = 0
     due_units: dict[int, set[str]] = {}
     for fi in order:
-        f = fac_rows[fi]
-        groups: list[set[str]] = [{u} for u in fac_units[fi]]
-        load = [sum(regimen_size[j] for j in fac_res_idx[fi] if res_rows[j]["unit"] in g) for g in groups]
+        f = fac.rows[fi]
+        groups: list[set[str]] = [{u} for u in res.units[fi]]
+        load = [sum(regimen_size[j] for j in res.index[fi] if res_rows[j]["unit"] in g) for g in groups]
         L = f.cycle_length_days
         cum_expected += sum(load) * mean_inv_cycle
         best: list[tuple[float, int]] = []
@@ -457,12 +546,22 @@ def generate_demo(
         f.cycle_anchor = anchor
         f.cycle_weekday = anchor.weekday()
         session.add(f)
+    return regimen_size, due_units
 
-    # ---------------------------------------------------------------- the day's order lines
-    lines: list[dict[str, Any]] = []
-    n_line = 0
 
-    def add_line(
+@dataclass
+class _Lines:
+    """The day's order lines as insert rows; :meth:`add` numbers them ``D<date>-<n>``."""
+
+    date: dt.date
+    timezone: str
+    fac_rows: list[m.Facility]
+    res_ids: dict[str, int]
+    med_ids: dict[str, int]
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def add(
+        self,
         fi: int,
         res_ext: str,
         med: _MedSpec,
@@ -470,131 +569,232 @@ def generate_demo(
         doses: int,
         received: int,
         need_by: int,
-        received_day: dt.date = date,
+        received_day: dt.date | None = None,
     ) -> None:
-        nonlocal n_line
-        n_line += 1
+        from ltc_scheduler.problem.builder import local_to_utc  # local import: builder imports db
+
         kind = med[2]
         cards = 1 if kind == PackagingKind.VIAL_BOTTLE else max(1, math.ceil(doses / 30))
-        lines.append(
+        self.rows.append(
             {
-                "external_id": f"D{date:%Y%m%d}-{n_line:06d}",
-                "resident_id": res_ids[res_ext],
-                "facility_id": fac_rows[fi].id,
-                "medication_id": med_ids[med[0]],
+                "external_id": f"D{self.date:%Y%m%d}-{len(self.rows) + 1:06d}",
+                "resident_id": self.res_ids[res_ext],
+                "facility_id": self.fac_rows[fi].id,
+                "medication_id": self.med_ids[med[0]],
                 "order_class": oclass,
                 "doses": doses,
                 "cards": cards,
-                "received_at": local_to_utc(received_day, received, timezone),
-                "need_by": local_to_utc(date, need_by, timezone),
+                "received_at": local_to_utc(received_day or self.date, received, self.timezone),
+                "need_by": local_to_utc(self.date, need_by, self.timezone),
                 "status": OrderStatus.OPEN,
             }
         )
 
-    D = DISTRIBUTIONS
-    for fi, f in enumerate(fac_rows):
-        windows = fac_windows[fi]
-        last_end = windows[-1][1]
-        residents = [res_rows[j] for j in fac_res_idx[fi]]
-        n_res = len(residents)
-        # cycle fill of the wings due today: every scheduled med of every resident
-        for j in fac_res_idx[fi]:
-            r = res_rows[j]
-            if r["unit"] not in due_units[fi]:
-                continue
-            seen: set[str] = set()
-            for _ in range(regimen_size[j]):
-                med = _draw_med(rng)
-                for _retry in range(5):
-                    if med[0] not in seen:
-                        break
-                    med = _draw_med(rng)
-                if med[0] in seen:
-                    continue
-                seen.add(med[0])
-                freq = rng.choice((1, 1, 1, 2, 2, 3))
-                add_line(
-                    fi,
-                    r["external_id"],
-                    med,
-                    OrderClass.CYCLE_FILL,
-                    freq * f.cycle_length_days,
-                    rng.randint(8 * 60, 18 * 60),
-                    last_end,
-                    received_day=date - dt.timedelta(days=rng.choice((2, 3, 3, 4))),
-                )
-        # refills and PRN: received yesterday afternoon to this morning, due by the last window. A
-        # pharmacy sends today only what arrived by the order cut-off of its last delivery run
+
+def _order_lines(
+    session: Session,
+    rng: random.Random,
+    date: dt.date,
+    timezone: str,
+    fac: _Facilities,
+    res: _Residents,
+    med_ids: dict[str, int],
+    regimen_size: list[int],
+    due_units: dict[int, set[str]],
+) -> list[dict[str, Any]]:
+    """The day's open order lines, facility by facility: cycle fill, refills and PRN, STAT,
+    new admissions, e-kit restock."""
+    out = _Lines(date, timezone, fac.rows, res.ids, med_ids)
+    for fi, f in enumerate(fac.rows):
+        windows = fac.windows[fi]
+        residents = [res.rows[j] for j in res.index[fi]]
+        # a pharmacy sends today only what arrived by the order cut-off of its last delivery run
         # (``order_cutoff_before_window_min`` before the facility's last window opens, at the
         # latest 11:00); later orders belong to tomorrow's plan
-        cutoff = min(11 * 60, windows[-1][0] - D["order_cutoff_before_window_min"])
-        for oclass, rate, doses in (
-            (OrderClass.REFILL, D["refill_per_resident"], 30),
-            (OrderClass.PRN, D["prn_per_resident"], 20),
-        ):
-            for _ in range(_poisson(rng, rate * n_res)):
-                r = rng.choice(residents)
-                rec = rng.randint(-10 * 60, cutoff)
-                add_line(fi, r["external_id"], _draw_med(rng), oclass, doses, rec, last_end)
-        # STAT first doses: need-by = received + 4 h, placed inside one of the facility's windows
-        for _ in range(_poisson(rng, D["stat_per_resident"] * n_res)):
-            r = rng.choice(residents)
-            ws, we = rng.choice(windows)
-            lo = max(ws + 90, 11 * 60)
-            need = rng.randint(min(lo, we), we)
-            add_line(
-                fi, r["external_id"], _draw_med(rng), OrderClass.STAT, 6, need - D["stat_promise_min"], need
+        cutoff = min(11 * 60, windows[-1][0] - DISTRIBUTIONS["order_cutoff_before_window_min"])
+        _cycle_fill(out, rng, fi, f, residents, regimen_size, res.index[fi], due_units[fi], windows)
+        _refills_and_prn(out, rng, fi, residents, cutoff, windows)
+        _stat_first_doses(out, rng, fi, residents, windows)
+        _new_admissions(out, rng, fi, residents, windows)
+        _ekit_restock(out, rng, fi, f, cutoff, windows)
+    for start in range(0, len(out.rows), 5000):
+        session.execute(sa.insert(m.OrderLine), out.rows[start : start + 5000])
+    return out.rows
+
+
+def _cycle_fill(
+    out: _Lines,
+    rng: random.Random,
+    fi: int,
+    f: m.Facility,
+    residents: list[dict[str, Any]],
+    regimen_size: list[int],
+    index: list[int],
+    due: set[str],
+    windows: tuple[tuple[int, int], ...],
+) -> None:
+    """The cycle fill of the wings due today: every scheduled med of every resident there."""
+    for j, r in zip(index, residents, strict=True):
+        if r["unit"] not in due:
+            continue
+        seen: set[str] = set()
+        for _ in range(regimen_size[j]):
+            med = _draw_med(rng)
+            for _retry in range(5):
+                if med[0] not in seen:
+                    break
+                med = _draw_med(rng)
+            if med[0] in seen:
+                continue
+            seen.add(med[0])
+            freq = rng.choice((1, 1, 1, 2, 2, 3))
+            out.add(
+                fi,
+                r["external_id"],
+                med,
+                OrderClass.CYCLE_FILL,
+                freq * f.cycle_length_days,
+                rng.randint(8 * 60, 18 * 60),
+                windows[-1][1],
+                received_day=out.date - dt.timedelta(days=rng.choice((2, 3, 3, 4))),
             )
-        # new admissions: a whole regimen, first doses by the end of the last window
-        for _ in range(_poisson(rng, D["admissions_per_resident"] * n_res)):
+
+
+def _refills_and_prn(
+    out: _Lines,
+    rng: random.Random,
+    fi: int,
+    residents: list[dict[str, Any]],
+    cutoff: int,
+    windows: tuple[tuple[int, int], ...],
+) -> None:
+    """Refills and PRN: received yesterday afternoon to the cut-off, due by the last window."""
+    for oclass, rate, doses in (
+        (OrderClass.REFILL, DISTRIBUTIONS["refill_per_resident"], 30),
+        (OrderClass.PRN, DISTRIBUTIONS["prn_per_resident"], 20),
+    ):
+        for _ in range(_poisson(rng, rate * len(residents))):
             r = rng.choice(residents)
-            rec = last_end - rng.randint(300, 480)
-            for _k in range(rng.randint(6, 12)):
-                add_line(fi, r["external_id"], _draw_med(rng), OrderClass.NEW_ADMISSION, 7, rec, last_end)
-        # emergency-kit restock (pseudo-resident "<facility>-EKIT")
-        if rng.random() < D["ekit_restock_prob"]:
-            rec = rng.randint(-6 * 60, min(8 * 60, cutoff))
-            for _k in range(rng.randint(4, 12)):
-                add_line(
-                    fi, f"{f.external_id}-EKIT", _draw_med(rng), OrderClass.EKIT_RESTOCK, 10, rec, last_end
-                )
+            rec = rng.randint(-10 * 60, cutoff)
+            out.add(fi, r["external_id"], _draw_med(rng), oclass, doses, rec, windows[-1][1])
 
-    for start in range(0, len(lines), 5000):
-        session.execute(sa.insert(m.OrderLine), lines[start : start + 5000])
 
-    # ---------------------------------------------------------------- resources, sized to the day
+def _stat_first_doses(
+    out: _Lines,
+    rng: random.Random,
+    fi: int,
+    residents: list[dict[str, Any]],
+    windows: tuple[tuple[int, int], ...],
+) -> None:
+    """STAT first doses: need-by = received + the STAT promise, inside one of the facility's windows."""
+    for _ in range(_poisson(rng, DISTRIBUTIONS["stat_per_resident"] * len(residents))):
+        r = rng.choice(residents)
+        ws, we = rng.choice(windows)
+        lo = max(ws + 90, 11 * 60)
+        need = rng.randint(min(lo, we), we)
+        received = need - DISTRIBUTIONS["stat_promise_min"]
+        out.add(fi, r["external_id"], _draw_med(rng), OrderClass.STAT, 6, received, need)
+
+
+def _new_admissions(
+    out: _Lines,
+    rng: random.Random,
+    fi: int,
+    residents: list[dict[str, Any]],
+    windows: tuple[tuple[int, int], ...],
+) -> None:
+    """New admissions: a whole regimen, first doses by the end of the last window."""
+    last_end = windows[-1][1]
+    for _ in range(_poisson(rng, DISTRIBUTIONS["admissions_per_resident"] * len(residents))):
+        r = rng.choice(residents)
+        rec = last_end - rng.randint(300, 480)
+        for _k in range(rng.randint(6, 12)):
+            out.add(fi, r["external_id"], _draw_med(rng), OrderClass.NEW_ADMISSION, 7, rec, last_end)
+
+
+def _ekit_restock(
+    out: _Lines, rng: random.Random, fi: int, f: m.Facility, cutoff: int, windows: tuple[tuple[int, int], ...]
+) -> None:
+    """Emergency-kit restock, for the pseudo-resident ``"<facility>-EKIT"``."""
+    if rng.random() < DISTRIBUTIONS["ekit_restock_prob"]:
+        rec = rng.randint(-6 * 60, min(8 * 60, cutoff))
+        for _k in range(rng.randint(4, 12)):
+            out.add(
+                fi, f"{f.external_id}-EKIT", _draw_med(rng), OrderClass.EKIT_RESTOCK, 10, rec, windows[-1][1]
+            )
+
+
+@dataclass
+class _DayLoad:
+    """What the resources are sized to: the day's cards and the estimates of :func:`_estimate_day`."""
+
+    cards_by_kind: Counter[PackagingKind]
+    n_lines: int  # packaging lines
+    line_start: int  # when they start (a night shift on large days)
+    verify_min: int
+    totes_est: int
+    batches_est: int
+    morning_min: int
+    stops_est: int
+
+
+def _day_load(
+    lines: list[dict[str, Any]],
+    fac: _Facilities,
+    res: _Residents,
+    med_ids: dict[str, int],
+    settings: PlanSettings,
+    n_fac: int,
+    spec: Scale,
+    facilities: int | None,
+) -> _DayLoad:
+    """The day's cards per packaging kind, the packaging lines and the verification estimate."""
     cards_by_kind: Counter[PackagingKind] = Counter()
-    kind_by_id = {med_ids[s[0]]: s[2] for s in med_specs}
+    kind_by_id = {med_ids[s[0]]: s[2] for s in MED_SPECS}
     for ln in lines:
         cards_by_kind[kind_by_id[ln["medication_id"]]] += ln["cards"]
-    total_cards = sum(cards_by_kind.values())
     # a pharmacy with more than ``night_shift_above_facilities`` facilities runs a night shift:
     # cycle fills (received days before) are packed overnight so that the morning vans leave loaded
     n_lines = spec.packaging_lines if facilities is None else _lines_for(n_fac)
+    D = DISTRIBUTIONS
     line_start = D["night_shift_start_min"] if n_fac > D["night_shift_above_facilities"] else 5 * 60
-    pack_lines = _packaging_lines(n_lines, start=line_start)
-    session.add_all(pack_lines)
-
-    mpc = D["minutes_per_card"]
-    res_unit = {res_ids[r["external_id"]]: r["unit"] for r in res_rows}
+    res_unit = {res.ids[r["external_id"]]: r["unit"] for r in res.rows}
     controlled_ids = {med_ids[x[0]] for x in CONTROLLED_MEDS}
     cold_ids = {med_ids[x[0]] for x in COLD_MEDS}
-    # pharmacists: 05:00-13:00 and 13:00-21:00 always (verification is covered all day); more
-    # shifts for the volume at the target utilisation: full 8-hour shifts staggered from 06:30 every
-    # 90 min, then one part-time shift (at least 4 h) for the rest
-    morning_fac = {f.id for f, ws in zip(fac_rows, fac_windows, strict=True) if ws[0][0] < 12 * 60}
+    morning_fac = {f.id for f, ws in zip(fac.rows, fac.windows, strict=True) if ws[0][0] < 12 * 60}
     verify_min, totes_est, batches_est, morning_min, stops_est = _estimate_day(
-        lines, fac_rows, kind_by_id, res_unit, settings, mpc, controlled_ids, cold_ids, morning_fac
+        lines,
+        fac.rows,
+        kind_by_id,
+        res_unit,
+        settings,
+        D["minutes_per_card"],
+        controlled_ids,
+        cold_ids,
+        morning_fac,
     )
-    need = verify_min / D["verification_utilisation_target"]
+    return _DayLoad(
+        cards_by_kind, n_lines, line_start, verify_min, totes_est, batches_est, morning_min, stops_est
+    )
+
+
+def _pharmacist_shifts(day: _DayLoad) -> list[tuple[int, int]]:
+    """Pharmacist shifts ``(start, minutes)`` for the verification volume at the target utilisation.
+
+    05:00-13:00 and 13:00-21:00 always (verification is covered all day); night pharmacists when
+    packaging starts at night; then full 8-hour shifts staggered from 06:30 every 90 min and one
+    part-time shift (at least 4 h) for the rest.
+    """
+    target = DISTRIBUTIONS["verification_utilisation_target"]
+    need = day.verify_min / target
     shifts = [(5 * 60, 480), (13 * 60, 480)]
-    if line_start < 5 * 60:
+    if day.line_start < 5 * 60:
         # night pharmacists (from the night shift's start, 8 h) for the routine work of the
         # facilities with a morning window, verified by 08:45 at about the target utilisation
         # (rounded to the nearest; the 05:00 pharmacist helps from 05:00)
-        usable = 8 * 60 + 45 - line_start
-        n_night = max(1, math.ceil(morning_min / D["verification_utilisation_target"] / usable - 0.5))
-        shifts += [(line_start, 480)] * n_night
+        usable = 8 * 60 + 45 - day.line_start
+        n_night = max(1, math.ceil(day.morning_min / target / usable - 0.5))
+        shifts += [(day.line_start, 480)] * n_night
     rest = need - sum(n for _, n in shifts)
     k = 0
     while rest > 60:
@@ -602,99 +802,122 @@ def generate_demo(
         shifts.append((6 * 60 + 30 + (k % 4) * 90, n))
         rest -= n
         k += 1
-    n_pharm = len(shifts)
-    session.add_all(
-        m.PharmacistShift(name=f"Pharmacist {i + 1}", start_min=start, end_min=start + n)
-        for i, (start, n) in enumerate(sorted(shifts))
-    )
-    pharm_minutes = sum(n for _, n in shifts)
+    return shifts
 
-    # enough vans for the stops and for the day's totes (two trips, loaded to about 85 %)
-    caps = (48, 40, 60, 36, 52, 44)
+
+#: van tote capacities and cooler sizes, in turn (authorised vans get 2 more cooler totes)
+_VAN_CAPACITIES = (48, 40, 60, 36, 52, 44)
+_VAN_COOLERS = (4, 2, 3, 2, 4, 3)
+
+
+def _fleet(depot: m.Depot, n_fac: int, day: _DayLoad) -> list[m.Vehicle]:
+    """Enough vans for the stops and for the day's totes (two trips, loaded to about 85 %)."""
+    caps = _VAN_CAPACITIES
     mean_cap = sum(caps) / len(caps)
     n_veh = max(
-        D["min_vans"],
+        DISTRIBUTIONS["min_vans"],
         math.ceil(n_fac / 10),
-        math.ceil(totes_est / (2 * mean_cap * 0.85)),
-        math.ceil(stops_est / D["stops_per_van_day"]),
+        math.ceil(day.totes_est / (2 * mean_cap * 0.85)),
+        math.ceil(day.stops_est / DISTRIBUTIONS["stops_per_van_day"]),
     )
-    colds = (4, 2, 3, 2, 4, 3)  # authorised vans get 2 more: controlled + cold often travel together
-    vehicles = []
-    for i in range(n_veh):
-        early = i % 5 not in (1, 3)  # 60 % early shift, 40 % late shift (at least one late)
-        # 9 in 10 drivers are authorised, on both shifts: with 10 % controlled lines nearly every
-        # stop carries some controlled item, so a van without authorisation can take few stops
-        # (measured on the medium day: 3 in 5 authorised left 20 more morning stops late)
-        authorised = i % 10 != 9
-        vehicles.append(
-            m.Vehicle(
-                name=f"Van {i + 1:02d}",
-                depot_id=depot.id,
-                tote_capacity=caps[i % len(caps)],
-                cold_capacity=colds[i % len(colds)] + (2 if authorised else 0),
-                controlled_ok=authorised,
-                shift_start_min=8 * 60 if early else 12 * 60,
-                shift_end_min=16 * 60 + 30 if early else 20 * 60 + 30,
-                max_route_min=270,
-                break_min=30,
-                break_start_min=11 * 60 + 30 if early else 15 * 60 + 30,
-                break_end_min=13 * 60 + 30 if early else 17 * 60 + 30,
-                max_trips=2,
-            )
-        )
-    session.add_all(vehicles)
-    fleet_totes = sum(v.tote_capacity * v.max_trips for v in vehicles)
-    cs = m.ConstraintSet(
+    return [_van(depot, i) for i in range(n_veh)]
+
+
+def _van(depot: m.Depot, i: int) -> m.Vehicle:
+    """Van ``i``: 60 % early shift, 40 % late shift (at least one late); 9 in 10 drivers authorised.
+
+    Authorised drivers on both shifts: with 10 % controlled lines nearly every stop carries some
+    controlled item, so a van without authorisation can take few stops (measured on the medium
+    day: 3 in 5 authorised left 20 more morning stops late). Controlled and cold items often
+    travel together, so authorised vans get a larger cooler.
+    """
+    early = i % 5 not in (1, 3)
+    authorised = i % 10 != 9
+    return m.Vehicle(
+        name=f"Van {i + 1:02d}",
+        depot_id=depot.id,
+        tote_capacity=_VAN_CAPACITIES[i % len(_VAN_CAPACITIES)],
+        cold_capacity=_VAN_COOLERS[i % len(_VAN_COOLERS)] + (2 if authorised else 0),
+        controlled_ok=authorised,
+        shift_start_min=8 * 60 if early else 12 * 60,
+        shift_end_min=16 * 60 + 30 if early else 20 * 60 + 30,
+        max_route_min=270,
+        break_min=30,
+        break_start_min=11 * 60 + 30 if early else 15 * 60 + 30,
+        break_end_min=13 * 60 + 30 if early else 17 * 60 + 30,
+        max_trips=2,
+    )
+
+
+def _constraint_set() -> m.ConstraintSet:
+    """Version 1 of the planning settings (the defaults), current."""
+    return m.ConstraintSet(
         version=1,
         created_by="demo",
         settings=dataclasses.asdict(PlanSettings(version=1)),
-        minutes_per_card=mpc,
+        minutes_per_card=DISTRIBUTIONS["minutes_per_card"],
         is_current=True,
     )
-    session.add(cs)
-    session.flush()
 
+
+def _summary(
+    *,
+    date: dt.date,
+    scale: str,
+    region: str,
+    seed: int,
+    fac: _Facilities,
+    res: _Residents,
+    med_ids: dict[str, int],
+    lines: list[dict[str, Any]],
+    day: _DayLoad,
+    pack_lines: list[m.PackagingLine],
+    shifts: list[tuple[int, int]],
+    vehicles: list[m.Vehicle],
+    due_units: dict[int, set[str]],
+) -> dict[str, Any]:
+    """The counts and shares ``ltc-scheduler demo`` prints (and the audit event records)."""
     by_class = Counter(str(ln["order_class"]) for ln in lines)
     controlled_names = {s[0] for s in CONTROLLED_MEDS}
     cold_names = {s[0] for s in COLD_MEDS}
     id_to_name = {v: k for k, v in med_ids.items()}
     n_ctrl = sum(1 for ln in lines if id_to_name[ln["medication_id"]] in controlled_names)
     n_cold = sum(1 for ln in lines if id_to_name[ln["medication_id"]] in cold_names)
+    total_cards = sum(day.cards_by_kind.values())
     line_cap = sum(
         pl.cards_per_hour * (pl.available_end_min - pl.available_start_min) / 60 for pl in pack_lines
     )
-    summary: dict[str, Any] = {
+    pharm_minutes = sum(n for _, n in shifts)
+    return {
         "date": date.isoformat(),
         "scale": scale,
         "region": region,
         "seed": seed,
-        "facilities": len(fac_rows),
-        "real_facilities": n_real,
-        "synthetic_facilities": n_alf,
-        "beds": sum(f.beds for f in fac_rows),
-        "residents": sum(len(x) for x in fac_res_idx),
-        "medications": len(med_specs),
+        "facilities": len(fac.rows),
+        "real_facilities": fac.n_real,
+        "synthetic_facilities": fac.n_alf,
+        "beds": sum(f.beds for f in fac.rows),
+        "residents": sum(len(x) for x in res.index),
+        "medications": len(MED_SPECS),
         "order_lines": len(lines),
         "by_class": dict(sorted(by_class.items())),
         "controlled_share": round(n_ctrl / max(1, len(lines)), 4),
         "cold_share": round(n_cold / max(1, len(lines)), 4),
         "cards": total_cards,
-        "cards_by_kind": {str(k): v for k, v in sorted(cards_by_kind.items())},
+        "cards_by_kind": {str(k): v for k, v in sorted(day.cards_by_kind.items())},
         "packaging_lines": len(pack_lines),
         "packaging_utilisation": round(total_cards / line_cap, 3),
-        "pharmacists": n_pharm,
-        "verification_utilisation": round(verify_min / pharm_minutes, 3),
-        "verification_minutes_estimate": verify_min,
-        "batches_estimate": batches_est,
-        "totes_estimate": totes_est,
-        "fleet_tote_capacity": fleet_totes,
-        "vehicles": n_veh,
-        "stops_estimate": stops_est,
-        "packaging_line_hours": f"{line_start // 60:02d}:00-21:00",
+        "pharmacists": len(shifts),
+        "verification_utilisation": round(day.verify_min / pharm_minutes, 3),
+        "verification_minutes_estimate": day.verify_min,
+        "batches_estimate": day.batches_est,
+        "totes_estimate": day.totes_est,
+        "fleet_tote_capacity": sum(v.tote_capacity * v.max_trips for v in vehicles),
+        "vehicles": len(vehicles),
+        "stops_estimate": day.stops_est,
+        "packaging_line_hours": f"{day.line_start // 60:02d}:00-21:00",
         "facilities_with_cycle_fill_today": sum(1 for u in due_units.values() if u),
     }
-    repo.add_audit_event(session, who="demo", what="demo.generate", details=summary)
-    return summary
 
 
 def _estimate_day(

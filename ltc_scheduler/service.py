@@ -145,14 +145,16 @@ def plan_date(
             previous = repo.load_plan(session, plan_run_id=prev_run.id)
             if now_min is None:
                 now_min = _now_local_min(date)
-        problem = build_problem(session, date=date, now_min=now_min if replan else None)
+        problem = build_problem(
+            session, date=date, timezone=get_settings().timezone, now_min=now_min if replan else None
+        )
     load_s = time.perf_counter() - t0
     if time_limit_s is not None:
         if time_limit_s <= 0:
             raise BadInput(f"--time-limit must be positive, got {time_limit_s}")
         problem = replace(problem, settings=replace(problem.settings, time_limit_s=float(time_limit_s)))
     try:
-        result = plan_day(problem, travel_provider=_travel_provider(), progress=progress, previous=previous)
+        result = _solve(problem, progress=progress, previous=previous)
         result.stage_seconds = {"load": round(load_s, 3), **result.stage_seconds}
         t = time.perf_counter()
         stats = {
@@ -190,6 +192,17 @@ def plan_date(
         _record_failure(engine, date=date, started_by=started_by, error=f"{type(exc).__name__}: {exc}")
         raise
     return PlanOutcome(run_id, result, summary_of(problem, result, run_id))
+
+
+def _solve(problem, *, progress, previous) -> PlanResult:
+    """:func:`plan_day` with the configured travel provider; the solvers' ``ValueError`` (a plain
+    sentence about the input) becomes :class:`BadInput` here, at the boundary."""
+    try:
+        return plan_day(problem, travel_provider=_travel_provider(), progress=progress, previous=previous)
+    except BadInput:
+        raise
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def _travel_provider() -> TravelProvider:

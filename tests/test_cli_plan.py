@@ -153,3 +153,14 @@ def test_cli_json_today_tiles_and_compare_agree_on_a_day_short_of_vans(demo_db, 
         assert figures.loc["On time %", column] == str(data["on_time_pct"])
         assert figures.loc["Late stops", column] == str(data["late_stops"])
         assert figures.loc["Unserved stops", column] == str(data["unserved_stops"])
+
+
+def test_a_solver_value_error_reaches_the_user_as_a_sentence(demo_db, capsys, monkeypatch):
+    """problem/travel.py raises a plain ValueError; the service turns it into BadInput (exit 2)."""
+    monkeypatch.setenv("LTC_TRAVEL_PROVIDER", "osrm")
+    monkeypatch.delenv("LTC_OSRM_URL", raising=False)
+    get_settings.cache_clear()
+    assert main(["plan", "--date", "2026-12-01", "--time-limit", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: LTC_TRAVEL_PROVIDER=osrm needs LTC_OSRM_URL")
+    assert "Traceback" not in err and "internal error" not in err

@@ -58,6 +58,7 @@ def register(app: typer.Typer) -> None:
         medications, packaging lines, pharmacists, vehicles and about 1,500 (small) to 20,000 (large)
         order lines due on the date.
         """
+        from ltc_scheduler.config import get_settings
         from ltc_scheduler.db.engine import init_db, make_engine, session_scope
         from ltc_scheduler.demo import database_is_empty, generate_demo
 
@@ -73,6 +74,7 @@ def register(app: typer.Typer) -> None:
                     session,
                     scale=scale.value,
                     date=day,
+                    timezone=get_settings().timezone,
                     seed=seed,
                     region=region.value if region else None,
                     facilities=facilities,

@@ -23,6 +23,7 @@ def run_export(
     *, date: dt.date, route: int | None, fmt: str, out: Path, url: str | None = None
 ) -> list[Path]:
     """Write the exports of the published plan of ``date``; returns the files written."""
+    from ltc_scheduler.config import get_settings
     from ltc_scheduler.db import repository as repo
     from ltc_scheduler.db.engine import make_engine, session_scope
     from ltc_scheduler.exports.bundle import ROUTE_FORMATS, write_packing_lists, write_route_exports
@@ -39,7 +40,7 @@ def run_export(
                     f"there is no published plan for {date}: run `ltc-scheduler plan --date {date}` first"
                 )
             plan = repo.load_plan(session, plan_run_id=run.id)
-            problem = build_problem(session, date=date)
+            problem = build_problem(session, date=date, timezone=get_settings().timezone)
     finally:
         engine.dispose()
     if route is not None and not 1 <= route <= len(plan.routes):

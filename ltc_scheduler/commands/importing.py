@@ -31,7 +31,9 @@ def _run(kind: str, file: Path) -> None:
     init_db(engine)
     try:
         with session_scope(engine) as session:
-            result = funcs[kind](session, file, who=get_settings().user)
+            settings = get_settings()
+            extra = {"tz": settings.timezone} if kind == "orders" else {}
+            result = funcs[kind](session, file, who=settings.user, **extra)
     except BadInput as exc:
         if len(exc.errors) > MAX_SHOWN:
             shown = exc.errors[:MAX_SHOWN]

@@ -221,19 +221,14 @@ def _validate(src: Any, rows: list[tuple[int, dict[str, str]]], errors: list[Row
     return good
 
 
-def import_orders(
-    session: Session, source: Any, *, who: str = "import", tz: str | None = None
-) -> dict[str, int]:
+def import_orders(session: Session, source: Any, *, tz: str, who: str = "import") -> dict[str, int]:
     """Validate every row, then bulk-insert new order lines and bulk-update known ones.
 
     Residents are created on the fly (facility + unit + room + resident id). Unknown facilities or
     medications are errors. Nothing is written unless every row is good. Does not commit.
-    Returns ``{"rows", "inserted", "updated", "residents_created"}``.
+    ``tz`` is the pharmacy's time zone (the caller passes its setting): the CSV's local times are
+    read in it. Returns ``{"rows", "inserted", "updated", "residents_created"}``.
     """
-    if tz is None:
-        from ltc_scheduler.config import get_settings
-
-        tz = get_settings().timezone
     src = read_source(source)
     rows, errors = read_rows(src, required=ORDER_REQUIRED, optional=ORDER_OPTIONAL)
     has_status = bool(rows) and "status" in rows[0][1]

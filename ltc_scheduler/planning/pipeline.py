@@ -84,8 +84,8 @@ class _Routed:
 
 def _route(problem: PlanningProblem, batches: list[Batch], travel: TravelMatrix, limit_s: float) -> _Routed:
     from ltc_scheduler.routing.from_day import build_routing_problem, to_plan_routes
-    from ltc_scheduler.routing.model import solve_routing
     from ltc_scheduler.routing.params import RoutingParams
+    from ltc_scheduler.routing.search import solve_routing
 
     ready = {b.key: b.ready_min for b in batches if b.ready_min is not None}
     rp = build_routing_problem(problem, batches, travel, ready=ready)

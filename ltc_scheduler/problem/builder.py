@@ -50,16 +50,25 @@ def local_to_utc(date: dt.date, minute: int, tz: str) -> dt.datetime:
 
 
 def build_problem(
-    session: Session, *, date: dt.date, now_min: int | None = None, timezone: str | None = None
+    session: Session, *, date: dt.date, timezone: str, now_min: int | None = None
 ) -> p.PlanningProblem:
     """Read the day's rows and return the immutable planning problem.
 
-    Raises :class:`BadInput` when the database has no depot (run ``ltc-scheduler demo`` or import data).
+    ``timezone`` is the pharmacy's (the caller passes its setting, e.g. ``LTC_TIMEZONE``). Raises
+    :class:`BadInput` when the database has no depot (run ``ltc-scheduler demo`` or import data)
+    or a row cannot be part of a problem (the problem's own ``ValueError`` sentence).
     """
-    if timezone is None:
-        from ltc_scheduler.config import get_settings
+    try:
+        return _build_problem(session, date=date, timezone=timezone, now_min=now_min)
+    except BadInput:
+        raise
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
 
-        timezone = get_settings().timezone
+
+def _build_problem(
+    session: Session, *, date: dt.date, timezone: str, now_min: int | None
+) -> p.PlanningProblem:
     zone = ZoneInfo(timezone)
 
     depot_row = repo.get_depot(session)

@@ -25,7 +25,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ltc_scheduler.errors import BadInput, PlanningError
+from ltc_scheduler.errors import PlanningError
 from ltc_scheduler.problem.model import GeoPoint
 
 __all__ = [
@@ -84,7 +84,7 @@ def _coords(points: Sequence[GeoPoint]) -> tuple[np.ndarray, np.ndarray]:
     bad = ~np.isfinite(lat) | ~np.isfinite(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise BadInput(f"point {i} has an invalid location (lat={lat[i]}, lon={lon[i]})")
+        raise ValueError(f"point {i} has an invalid location (lat={lat[i]}, lon={lon[i]})")
     return lat, lon
 
 
@@ -255,6 +255,6 @@ def provider_named(
         return HaversineProvider()
     if name == "osrm":
         if not osrm_url:
-            raise BadInput("LTC_TRAVEL_PROVIDER=osrm needs LTC_OSRM_URL (e.g. http://localhost:5000)")
+            raise ValueError("LTC_TRAVEL_PROVIDER=osrm needs LTC_OSRM_URL (e.g. http://localhost:5000)")
         return OsrmProvider(osrm_url, timeout=timeout_s)
-    raise BadInput(f"LTC_TRAVEL_PROVIDER: unknown travel provider {name!r} (use 'haversine' or 'osrm')")
+    raise ValueError(f"LTC_TRAVEL_PROVIDER: unknown travel provider {name!r} (use 'haversine' or 'osrm')")

@@ -16,13 +16,13 @@ Stops
 * One stop per facility that has batches; all its routine batches travel together, key
   ``str(facility.id)``.
 * **STAT waves.** A facility's urgent (STAT / new admission) batches are grouped in waves by
-  ready-by deadline: a batch more than :data:`STAT_WAVE_MIN` minutes after the wave's first one
+  ready-by deadline: a batch more than ``params.stat_wave_min`` minutes after the wave's first one
   starts a new wave (a STAT received at 07:00 and one received at 13:00 are two runs; one stop
   would wait for the later order and break the earlier promise). The first wave's stop is
   ``"<id>-stat"``, later ones ``"<id>-stat-<first batch key>"`` (a facility with urgent batches
   only: the first wave is ``"<id>"``).
 * **Split rule.** The first STAT wave rides with the routine batches in one stop unless their
-  ready times differ by more than :data:`SPLIT_GAP_MIN` minutes, or one direct delivery could not
+  ready times differ by more than ``params.split_gap_min`` minutes, or one direct delivery could not
   both keep the STAT promise and start on time inside a routine window (inside the allowed
   lateness if the routine batches would be late anyway); merged, the stop has the STAT deadline,
   which saves a second visit.
@@ -47,7 +47,9 @@ authorisation, shift (not before ``now_min``), ``max_duration = max_route_min``,
 vehicle.fixed_cost`` or ``settings.vehicle_cost`` when the vehicle has none, ``max_trips``, and its
 break (``break_min`` inside ``break_window``) when the shift is longer than
 ``settings.break_after_shift_min``. The depot window is the pharmacy's opening hours; reloading
-between two trips takes :data:`RELOAD_MIN` minutes. ``arc_cost="duration"``.
+between two trips takes ``params.reload_min`` minutes. ``params`` is a
+:class:`~ltc_scheduler.routing.params.DayRoutingParams` (defaults: 10, 60 and 90 minutes).
+``arc_cost="duration"``.
 
 Back to minutes
 ---------------
@@ -63,16 +65,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ltc_scheduler.enums import URGENT_CLASSES
-from ltc_scheduler.errors import BadInput
 from ltc_scheduler.plan.model import Batch, LateStop, PlanRoute, PlanStop, UnservedStop
 from ltc_scheduler.problem.model import Facility, GeoPoint, OrderLine, PlanningProblem, Vehicle
 from ltc_scheduler.problem.travel import TravelMatrix
 from ltc_scheduler.routing.explain import explain_late
+from ltc_scheduler.routing.params import DayRoutingParams
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop, RoutingVehicle
 
 __all__ = [
-    "RELOAD_MIN",
-    "SPLIT_GAP_MIN",
     "STAT_SUFFIX",
     "build_routing_problem",
     "day_points",
@@ -81,15 +81,8 @@ __all__ = [
     "to_plan_routes",
 ]
 
-#: minutes at the pharmacy between two trips of a vehicle (unload returns, load the next totes)
-RELOAD_MIN = 10
-#: urgent and routine batches of one facility travel separately when ready this far apart
-SPLIT_GAP_MIN = 60
 #: key suffix of the urgent stop of a split facility
 STAT_SUFFIX = "-stat"
-#: urgent batches of one facility whose ready-by deadlines lie within this many minutes of the
-#: wave's first one travel together; later ones make another STAT stop
-STAT_WAVE_MIN = 90
 
 
 def day_points(problem: PlanningProblem) -> list[GeoPoint]:
@@ -139,7 +132,9 @@ def _stat_deadline_min(lines: Mapping[int, OrderLine], batches: Sequence[Batch])
         for lid in b.order_line_ids:
             ln = lines.get(lid)
             if ln is None:
-                raise BadInput(f"batch {b.key}, order_line_ids: order line {lid} is not in the day's orders")
+                raise ValueError(
+                    f"batch {b.key}, order_line_ids: order line {lid} is not in the day's orders"
+                )
             own.append(ln)
         urgent = [ln for ln in own if ln.order_class in URGENT_CLASSES] or own
         for ln in urgent:
@@ -155,16 +150,17 @@ def _merge_ok(
     ready: Mapping[str, int] | None,
     travel_min: int,
     lines: Mapping[int, OrderLine],
+    split_gap_min: int,
 ) -> bool:
     """Can one delivery carry both the urgent and the routine batches of ``fac``?
 
-    Yes when they are ready within :data:`SPLIT_GAP_MIN` of each other and a direct trip leaving
+    Yes when they are ready within ``split_gap_min`` of each other and a direct trip leaving
     when both are ready keeps the STAT promise and starts inside a routine window -- or, when the
     routine batches alone would already be late, inside the allowed lateness.
     """
     r_urgent = max(_ready_min(b, ready, problem.now_min) for b in urgent)
     r_routine = max(_ready_min(b, ready, problem.now_min) for b in routine)
-    if abs(r_urgent - r_routine) > SPLIT_GAP_MIN:
+    if abs(r_urgent - r_routine) > split_gap_min:
         return False
     deadline = _stat_deadline_min(lines, urgent)
     arrive = max(r_urgent, r_routine, problem.depot.open_min) + travel_min
@@ -188,6 +184,7 @@ def _groups(
     batches: Sequence[Batch],
     ready: Mapping[str, int] | None,
     travel: TravelMatrix | None,
+    params: DayRoutingParams,
 ) -> list[_Group]:
     facilities = {f.id: f for f in problem.facilities}
     nodes = facility_nodes(problem)
@@ -195,7 +192,7 @@ def _groups(
     by_fac: dict[int, list[Batch]] = defaultdict(list)
     for b in batches:
         if b.facility_id not in facilities:
-            raise BadInput(f"batch {b.key}, facility_id: {b.facility_id} is not a facility of this day")
+            raise ValueError(f"batch {b.key}, facility_id: {b.facility_id} is not a facility of this day")
         by_fac[b.facility_id].append(b)
     out: list[_Group] = []
     for fac in problem.facilities:  # the day's order, deterministic
@@ -203,12 +200,12 @@ def _groups(
         if not bs:
             continue
         routine = [b for b in bs if not _is_urgent(b)]
-        waves = _urgent_waves([b for b in bs if _is_urgent(b)])
+        waves = _urgent_waves([b for b in bs if _is_urgent(b)], params.stat_wave_min)
         first = waves[0] if waves else []
         merged = False
         if first and routine:
             travel_min = travel.minutes(0, nodes[fac.id]) if travel is not None else 0
-            merged = _merge_ok(problem, fac, first, routine, ready, travel_min, lines)
+            merged = _merge_ok(problem, fac, first, routine, ready, travel_min, lines, params.split_gap_min)
         if routine:
             both = routine + first if merged else routine
             out.append(_Group(str(fac.id), fac, tuple(sorted(both, key=lambda b: b.key)), bool(merged), True))
@@ -222,14 +219,14 @@ def _groups(
     return out
 
 
-def _urgent_waves(urgent: Sequence[Batch]) -> list[list[Batch]]:
+def _urgent_waves(urgent: Sequence[Batch], stat_wave_min: int) -> list[list[Batch]]:
     """A facility's urgent batches in delivery waves: by ready-by deadline (then key), a new wave
-    whenever a deadline is more than :data:`STAT_WAVE_MIN` after the wave's first one. A STAT
+    whenever a deadline is more than ``stat_wave_min`` after the wave's first one. A STAT
     received at 07:00 and one received at 13:00 are two STAT runs, not one run that waits for
     the later order and misses the earlier promise."""
     waves: list[list[Batch]] = []
     for b in sorted(urgent, key=lambda b: (b.deadline_min, b.key)):
-        if waves and b.deadline_min - waves[-1][0].deadline_min <= STAT_WAVE_MIN:
+        if waves and b.deadline_min - waves[-1][0].deadline_min <= stat_wave_min:
             waves[-1].append(b)
         else:
             waves.append([b])
@@ -268,11 +265,17 @@ def build_routing_problem(
     travel: TravelMatrix,
     *,
     ready: Mapping[str, int] | None = None,
+    params: DayRoutingParams | None = None,
 ) -> RoutingProblem:
-    """The day's deliveries as a routing problem in seconds (see the module docstring)."""
+    """The day's deliveries as a routing problem in seconds (see the module docstring).
+
+    Raises :class:`ValueError` with a plain sentence when the travel matrix or a batch does not
+    belong to the day.
+    """
+    params = params or DayRoutingParams()
     n = len(problem.facilities) + 1
     if travel.size != n:
-        raise BadInput(
+        raise ValueError(
             f"travel matrix has {travel.size} points, the day has {n} (pharmacy + {n - 1} facilities); "
             "build it over day_points(problem)"
         )
@@ -281,7 +284,7 @@ def build_routing_problem(
     late_penalty = max(1, round(s.late_penalty_per_min / 60))
     stops: list[RoutingStop] = []
     lines = _order_lines(problem)
-    for g in _groups(problem, batches, ready, travel):
+    for g in _groups(problem, batches, ready, travel, params):
         fac = g.facility
         totes = sum(b.totes for b in g.batches)
         cold = sum(b.totes for b in g.batches if b.cold)
@@ -312,7 +315,7 @@ def build_routing_problem(
         duration=travel.seconds,
         distance=travel.metres,
         depot_window=(problem.depot.open_min * 60, problem.depot.close_min * 60),
-        reload_time=RELOAD_MIN * 60,
+        reload_time=params.reload_min * 60,
         arc_cost="duration",
         time_unit="s",
         labels={st.key: st.label for st in stops},

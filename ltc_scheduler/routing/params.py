@@ -1,8 +1,11 @@
-"""Search settings of the solvers: plain data, no OR-Tools import.
+"""Settings of the routing package: plain data, no OR-Tools import, passed in explicitly.
 
-:class:`RoutingParams` drives :func:`ltc_scheduler.routing.model.solve_routing`. The defaults are
+:class:`RoutingParams` drives :func:`ltc_scheduler.routing.search.solve_routing`. The defaults are
 the settings tuned on the Solomon VRPTW instances (see ``benchmarks/README.md``); the product uses
 them as they are and only changes the time limit.
+
+:class:`DayRoutingParams` drives :func:`ltc_scheduler.routing.from_day.build_routing_problem`: how
+the pharmacy's day becomes stops and vehicles (reload time, when STAT batches travel apart).
 """
 
 from __future__ import annotations
@@ -99,3 +102,26 @@ DEFAULT_OPERATORS: dict[str, bool] = {
 DEFAULT_TWEAKS: dict[str, float | int | bool | str] = {
     "guided_local_search_reset_penalties_on_new_best_solution": True,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class DayRoutingParams:
+    """How the pharmacy's day becomes a routing problem (:mod:`ltc_scheduler.routing.from_day`).
+
+    Attributes:
+        reload_min: minutes at the pharmacy between two trips of a vehicle (unload the returns,
+            load the next totes).
+        split_gap_min: the urgent and routine batches of one facility travel separately when
+            they are ready more than this many minutes apart.
+        stat_wave_min: urgent batches of one facility whose ready-by deadlines lie within this
+            many minutes of the wave's first one travel together; later ones make another STAT
+            stop (a STAT received at 07:00 and one received at 13:00 are two runs).
+    """
+
+    reload_min: int = 10
+    split_gap_min: int = 60
+    stat_wave_min: int = 90
+
+    def with_(self, **changes: object) -> DayRoutingParams:
+        """A copy with some fields changed (``params.with_(reload_min=15)``)."""
+        return replace(self, **changes)  # type: ignore[arg-type]

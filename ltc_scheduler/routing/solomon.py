@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ltc_scheduler.errors import BadInput
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle
 
 __all__ = ["SCALE", "Bks", "read_solomon", "parse_solomon", "read_bks", "dimacs_matrix"]
@@ -66,9 +65,9 @@ def parse_solomon(text: str, name: str = "") -> RoutingProblem:
         if len(parts) == 7 and all(_is_number(p) for p in parts):
             rows.append([float(p) for p in parts])
     if n_vehicles is None or capacity is None:
-        raise BadInput(f"{name}: no 'NUMBER CAPACITY' section (not a Solomon file?)")
+        raise ValueError(f"{name}: no 'NUMBER CAPACITY' section (not a Solomon file?)")
     if not rows or int(rows[0][0]) != 0:
-        raise BadInput(f"{name}: customer table missing or does not start with the depot (customer 0)")
+        raise ValueError(f"{name}: customer table missing or does not start with the depot (customer 0)")
     data = np.array(rows)
     xy = data[:, 1:3]
     mat = dimacs_matrix(xy)

@@ -108,8 +108,16 @@ def latest_plan_date(engine: sa.Engine) -> dt.date | None:
         return run.date if run else None
 
 
-def load_day_plan(engine: sa.Engine, *, date: dt.date, plan_run_id: int | None = None) -> DayPlan | None:
-    """The published (or given) completed plan of ``date`` with its problem context; None if none."""
+def load_day_plan(
+    engine: sa.Engine, *, date: dt.date, plan_run_id: int | None = None, tz: str | None = None
+) -> DayPlan | None:
+    """The published (or given) completed plan of ``date`` with its problem context; None if none.
+
+    ``tz``: the pharmacy's time zone (default: the configured one, ``LTC_TIMEZONE``)."""
+    if tz is None:
+        from ltc_scheduler.config import get_settings
+
+        tz = get_settings().timezone
     with session_scope(engine) as s:
         if plan_run_id is None:
             run = repo.latest_plan_run(s, date=date)
@@ -118,7 +126,7 @@ def load_day_plan(engine: sa.Engine, *, date: dt.date, plan_run_id: int | None =
         if run is None or run.id is None or run.status != "completed":
             return None
         plan = repo.load_plan(s, plan_run_id=run.id)
-        problem = build_problem(s, date=run.date)
+        problem = build_problem(s, date=run.date, timezone=tz)
         return DayPlan(run=_info(run), plan=plan, problem=problem)
 
 

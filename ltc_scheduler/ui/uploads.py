@@ -31,6 +31,10 @@ def import_orders_text(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadInput(f"{name}: is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
+    if tz is None:
+        from ltc_scheduler.config import get_settings
+
+        tz = get_settings().timezone
     with session_scope(engine) as session:
         return import_orders(session, CsvText(name, text), who=who, tz=tz)
 

@@ -99,7 +99,7 @@ def test_inactive_facility_and_vehicle_are_left_out(session: Session, tiny: dict
 
 def test_empty_database_is_bad_input(session: Session) -> None:
     with pytest.raises(BadInput, match="no pharmacy"):
-        build_problem(session, date=DAY)
+        build_problem(session, date=DAY, timezone=TZ)
 
 
 @pytest.mark.parametrize(

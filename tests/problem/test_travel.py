@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from ltc_scheduler.config import Settings
-from ltc_scheduler.errors import BadInput
 from ltc_scheduler.problem.model import GeoPoint
 from ltc_scheduler.problem.travel import (
     HaversineProvider,
@@ -72,7 +71,7 @@ def test_haversine_matrix_symmetric_and_big():
 
 
 def test_haversine_rejects_bad_points():
-    with pytest.raises(BadInput, match="point 1"):
+    with pytest.raises(ValueError, match="point 1"):
         HaversineProvider().matrix([CHICAGO, GeoPoint(91.0, 0.0)])
 
 
@@ -254,8 +253,8 @@ def test_provider_named_osrm(monkeypatch):
 def test_provider_named_errors(monkeypatch):
     monkeypatch.setenv("LTC_TRAVEL_PROVIDER", "osrm")
     monkeypatch.delenv("LTC_OSRM_URL", raising=False)
-    with pytest.raises(BadInput, match="LTC_OSRM_URL"):
+    with pytest.raises(ValueError, match="LTC_OSRM_URL"):
         provider_named(Settings().travel_provider, osrm_url=Settings().osrm_url)
     monkeypatch.setenv("LTC_TRAVEL_PROVIDER", "google")
-    with pytest.raises(BadInput, match="unknown travel provider 'google'"):
+    with pytest.raises(ValueError, match="unknown travel provider 'google'"):
         provider_named(Settings().travel_provider, osrm_url=Settings().osrm_url)

@@ -256,7 +256,7 @@ def test_no_late_no_entry():
 
 
 def test_engine_words_its_unserved_stops():
-    routing = pytest.importorskip("ltc_scheduler.routing.model")
+    routing = pytest.importorskip("ltc_scheduler.routing.search")
     from ltc_scheduler.routing.params import RoutingParams
 
     p, _ = _full_fleet(max_trips=1)
@@ -269,7 +269,7 @@ def test_engine_words_its_unserved_stops():
 
 
 def test_engine_words_stops_it_leaves_out_of_the_model():
-    routing = pytest.importorskip("ltc_scheduler.routing.model")
+    routing = pytest.importorskip("ltc_scheduler.routing.search")
     from ltc_scheduler.routing.params import RoutingParams
 
     p = problem([stop("F1", 1, totes=25), stop("F2", 2, controlled=True)], [van(controlled_ok=False)])

@@ -9,13 +9,11 @@ import pytest
 from factories import FACILITIES, H, batch, day_batches, day_problem
 
 from ltc_scheduler.enums import OrderClass
-from ltc_scheduler.errors import BadInput
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.plan.validate import validate_coupling
 from ltc_scheduler.problem.model import PlanSettings, TimeWindow
 from ltc_scheduler.problem.travel import HaversineProvider, TravelMatrix
 from ltc_scheduler.routing.from_day import (
-    RELOAD_MIN,
     STAT_SUFFIX,
     build_routing_problem,
     day_points,
@@ -23,6 +21,7 @@ from ltc_scheduler.routing.from_day import (
     stop_batches,
     to_plan_routes,
 )
+from ltc_scheduler.routing.params import DayRoutingParams
 from ltc_scheduler.routing.problem import RoutingSolution, Trip, Unserved, Visit
 from ltc_scheduler.routing.validate import hard_violations, validate_routing
 
@@ -52,12 +51,12 @@ def test_node_numbering_is_depot_then_facilities_in_order(travel):
 
 def test_travel_matrix_must_cover_the_day(travel):
     small = TravelMatrix(travel.metres[:3, :3].copy(), travel.seconds[:3, :3].copy())
-    with pytest.raises(BadInput, match="day_points"):
+    with pytest.raises(ValueError, match="day_points"):
         build_routing_problem(day_problem(), day_batches(), small)
 
 
 def test_batch_of_unknown_facility_is_rejected(travel):
-    with pytest.raises(BadInput, match="batch B9, facility_id: 99"):
+    with pytest.raises(ValueError, match="batch B9, facility_id: 99"):
         build_routing_problem(day_problem(), [batch("B9", 99, (1,))], travel)
 
 
@@ -181,6 +180,13 @@ def test_stat_batches_with_promises_hours_apart_make_separate_stat_stops(travel)
     rp2 = build_routing_problem(day_problem(), bs2, travel)
     assert "14-stat-B7" not in stops_by_key(rp2)
     assert [b.key for b in stop_batches(rp2, bs2)["14-stat"]] == ["B6", "B7"]
+    # the wave width and the reload time are settings passed in (defaults 90 and 10 min)
+    rp3 = build_routing_problem(day_problem(), bs2, travel, params=DayRoutingParams(stat_wave_min=59))
+    assert {"14-stat", "14-stat-B7"} <= set(stops_by_key(rp3))
+    rp4 = build_routing_problem(
+        day_problem(), bs, travel, params=DayRoutingParams(stat_wave_min=180, reload_min=15)
+    )
+    assert "14-stat-B7" not in stops_by_key(rp4) and rp4.reload_time == 15 * 60
 
 
 # ---------------------------------------------------------------- vehicles
@@ -197,7 +203,7 @@ def test_vehicles(travel):
     assert (v2.break_duration, v2.break_window) == (0, None)
     assert not v2.controlled_ok and v2.cold_capacity == 0
     assert rp.depot_window == (5 * 3600, 22 * 3600)
-    assert rp.reload_time == RELOAD_MIN * 60
+    assert rp.reload_time == 10 * 60 == DayRoutingParams().reload_min * 60
     assert (rp.arc_cost, rp.time_unit) == ("duration", "s")
 
 
@@ -267,7 +273,7 @@ def test_to_plan_routes_late_minutes_with_reason(travel):
 
 
 def test_day_routed_by_the_engine_is_valid(travel):
-    routing = pytest.importorskip("ltc_scheduler.routing.model")
+    routing = pytest.importorskip("ltc_scheduler.routing.search")
     from ltc_scheduler.routing.params import RoutingParams
 
     p = day_problem()

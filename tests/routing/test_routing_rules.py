@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltc_scheduler.routing.model import solve_routing
 from ltc_scheduler.routing.params import RoutingParams
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop, RoutingVehicle, Trip
+from ltc_scheduler.routing.search import solve_routing
 
 FAST = RoutingParams(time_limit_s=1.0)
 #: share of the time given to the warm start in the current run of the module's tests

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ltc_scheduler.errors import BadInput
-from ltc_scheduler.routing.model import schedule_routes
+from ltc_scheduler.routing.schedule import schedule_routes
 from ltc_scheduler.routing.solomon import SCALE, dimacs_matrix, parse_solomon, read_bks, read_solomon
 
 DIR = Path("/work/shared/benchmarks/solomon")
@@ -66,7 +65,7 @@ def test_dimacs_matrix_truncates():
 
 
 def test_not_a_solomon_file():
-    with pytest.raises(BadInput, match="NUMBER CAPACITY"):
+    with pytest.raises(ValueError, match="NUMBER CAPACITY"):
         parse_solomon("hello\nworld\n")
 
 

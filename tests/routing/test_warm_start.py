@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from ltc_scheduler.routing import warm_start as rr
-from ltc_scheduler.routing.model import solve_routing
 from ltc_scheduler.routing.params import RoutingParams
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle
+from ltc_scheduler.routing.search import solve_routing
 
 DIR = Path("/work/shared/benchmarks/solomon")
 if not DIR.exists():
@@ -223,7 +223,8 @@ def test_an_unprofitable_stop_is_dropped_when_its_penalty_is_small():
 def test_solomon_quality_with_a_fixed_number_of_iterations(name):
     """Where OR-Tools' guided local search alone stays 4-7 % above the best-known distance after
     10 s, 60,000 SISR iterations (about one second) get within 2 % (seeded: repeatable)."""
-    from ltc_scheduler.routing.model import _build, _core_problem
+    from ltc_scheduler.routing.model import build_model as _build
+    from ltc_scheduler.routing.search import warm_start_problem as _core_problem
     from ltc_scheduler.routing.solomon import read_bks, read_solomon
 
     problem = read_solomon(DIR / f"{name}.txt")

@@ -25,8 +25,8 @@ a_id = left.selectbox(
 b_id = right.selectbox(
     "Plan B (after)", options=list(labels), index=0, format_func=labels.get, key="compare_b"
 )
-a = data.load_day_plan(engine, date=date, plan_run_id=a_id)
-b = data.load_day_plan(engine, date=date, plan_run_id=b_id)
+a = data.load_day_plan(engine, date=date, plan_run_id=a_id, tz=tz)
+b = data.load_day_plan(engine, date=date, plan_run_id=b_id, tz=tz)
 if a is None or b is None:
     st.error("One of the two runs has no completed plan.")
     st.stop()

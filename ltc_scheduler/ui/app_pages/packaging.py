@@ -8,7 +8,7 @@ from ltc_scheduler.ui.tables import batches_frame
 from ltc_scheduler.viz.gantt import gantt
 
 date = state.selected_date()
-day = data.load_day_plan(state.engine(), date=date)
+day = data.load_day_plan(state.engine(), date=date, tz=state.timezone())
 widgets.page_header("Packaging", date, widgets.plan_caption(day, state.timezone()) if day else "")
 if day is None:
     widgets.no_plan(date)

@@ -14,7 +14,7 @@ from ltc_scheduler.viz._common import route_color
 from ltc_scheduler.viz.route_map import route_map
 
 date = state.selected_date()
-day = data.load_day_plan(state.engine(), date=date)
+day = data.load_day_plan(state.engine(), date=date, tz=state.timezone())
 widgets.page_header("Routes", date, widgets.plan_caption(day, state.timezone()) if day else "")
 if day is None:
     widgets.no_plan(date)

@@ -7,7 +7,7 @@ from ltc_scheduler.ui.kpis import plan_alerts, plan_kpis
 from ltc_scheduler.viz.timeline import timeline
 
 date = state.selected_date()
-day = data.load_day_plan(state.engine(), date=date)
+day = data.load_day_plan(state.engine(), date=date, tz=state.timezone())
 widgets.page_header("Today", date, widgets.plan_caption(day, state.timezone()) if day else "")
 if day is None:
     widgets.no_plan(date)
