@@ -33,10 +33,15 @@ EXPECTED_TABLES = {
     "packaging_line",
     "pharmacist_shift",
     "plan_batch",
+    "plan_depot",
+    "plan_facility",
+    "plan_line",
+    "plan_pharmacist_shift",
     "plan_route",
     "plan_run",
     "plan_stop",
     "plan_unassigned",
+    "plan_vehicle",
     "resident",
     "vehicle",
 }
@@ -62,10 +67,10 @@ def _diff(engine: sa.Engine) -> list:
 def test_upgrade_empty_database_to_head(empty_engine: sa.Engine) -> None:
     assert current_revision(empty_engine) is None
     init_db(empty_engine)
-    assert current_revision(empty_engine) == head_revision() == "0001"
+    assert current_revision(empty_engine) == head_revision() == "0002"
     assert set(sa.inspect(empty_engine).get_table_names()) == EXPECTED_TABLES
     init_db(empty_engine)  # idempotent
-    assert current_revision(empty_engine) == "0001"
+    assert current_revision(empty_engine) == "0002"
 
 
 def test_models_match_head_migration(empty_engine: sa.Engine) -> None:
