@@ -154,9 +154,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("plan_run", schema=None) as batch_op:
-        batch_op.drop_column("minutes_per_card")
-        batch_op.drop_column("timezone")
+    # Not a batch (copy-and-rename) operation: on SQLite with foreign keys on, dropping the old
+    # plan_run table would cascade-delete every batch, route and stop. ALTER TABLE ... DROP COLUMN
+    # (SQLite 3.35+) keeps the rows.
+    op.drop_column("plan_run", "minutes_per_card")
+    op.drop_column("plan_run", "timezone")
 
     with op.batch_alter_table("plan_vehicle", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_vehicle_plan_run_id"))
@@ -336,7 +338,9 @@ def _merged(windows: list[tuple[int, int]]) -> list[list[int]]:
 
 
 def _ids(conn: sa.Connection, column: Any, run_column: Any, run_id: int) -> set[int]:
-    return {int(x) for x in conn.execute(sa.select(column).where(run_column == run_id)) if x is not None}
+    return {
+        int(x) for x in conn.execute(sa.select(column).where(run_column == run_id)).scalars() if x is not None
+    }
 
 
 def _default_timezone() -> str:
