@@ -539,31 +539,62 @@ def _order_lines(session: Session, ids: list[int], *, date: dt.date, tz: str) ->
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), _CHUNK):
         stmt = (
-            select(OrderLine, Resident.unit, Medication)
+            select(
+                OrderLine.id,
+                OrderLine.external_id,
+                OrderLine.facility_id,
+                OrderLine.resident_id,
+                OrderLine.medication_id,
+                OrderLine.order_class,
+                OrderLine.cards,
+                OrderLine.doses,
+                OrderLine.received_at,
+                OrderLine.need_by,
+                Resident.unit,
+                Medication.name,
+                Medication.packaging_kind,
+                Medication.schedule,
+                Medication.refrigerated,
+            )
             .join(Resident, col(Resident.id) == col(OrderLine.resident_id))
             .join(Medication, col(Medication.id) == col(OrderLine.medication_id))
             .where(col(OrderLine.id).in_(ordered[start : start + _CHUNK]))
             .order_by(col(OrderLine.id))
         )
-        for o, unit, med in session.exec(stmt):
-            assert o.id is not None and med.id is not None
+        for (
+            oid,
+            ext,
+            fid,
+            rid,
+            mid,
+            cls,
+            cards,
+            doses,
+            received,
+            need_by,
+            unit,
+            med,
+            kind,
+            sched,
+            cold,
+        ) in session.exec(stmt):
             out.append(
                 p.OrderLine(
-                    id=o.id,
-                    external_id=o.external_id,
-                    facility_id=o.facility_id,
+                    id=oid,
+                    external_id=ext,
+                    facility_id=fid,
                     unit=unit or "",
-                    resident_id=o.resident_id,
-                    medication_id=med.id,
-                    medication_name=med.name,
-                    packaging_kind=PackagingKind(med.packaging_kind),
-                    order_class=OrderClass(o.order_class),
-                    cards=o.cards,
-                    doses=o.doses,
-                    controlled=ControlledSchedule(med.schedule) != ControlledSchedule.NONE,
-                    cold=bool(med.refrigerated),
-                    received_min=minutes_from_local_midnight(o.received_at, date, zone),
-                    need_by_min=minutes_from_local_midnight(o.need_by, date, zone),
+                    resident_id=rid,
+                    medication_id=mid,
+                    medication_name=med,
+                    packaging_kind=PackagingKind(kind),
+                    order_class=OrderClass(cls),
+                    cards=cards,
+                    doses=doses,
+                    controlled=ControlledSchedule(sched) != ControlledSchedule.NONE,
+                    cold=bool(cold),
+                    received_min=minutes_from_local_midnight(received, date, zone),
+                    need_by_min=minutes_from_local_midnight(need_by, date, zone),
                 )
             )
     return tuple(out)
