@@ -16,6 +16,7 @@ from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.enums import OrderClass, OrderStatus, PackagingKind, PlanStatus
 from ltc_scheduler.plan import model as pm
 from ltc_scheduler.problem.builder import build_problem
+from ltc_scheduler.problem.model import TimeWindow
 
 DAY = dt.date(2026, 12, 1)
 
@@ -316,3 +317,37 @@ def test_non_finite_and_numpy_numbers_are_stored_as_json(session: Session, tiny:
     loaded = plans.load_plan(session, plan_run_id=run_id)
     assert loaded.stats[0].objective is None and loaded.stats[0].bound == 3.0
     assert loaded.kpis == {"on_time_pct": 99.5, "gap": None}
+
+
+def test_the_record_holds_the_problem_it_was_planned_against(session: Session, tiny: dict[str, int]) -> None:
+    """load_plan_record gives back the built problem: every facility, vehicle, line, shift, the depot,
+    settings, time zone and snapshot; the orders are those the batches name (read by id)."""
+    problem = build_problem(session, date=DAY, timezone="America/Chicago")
+    plan = _plan(tiny)
+    run_id = plans.save_plan(
+        session, plan=plan, problem=problem, started_by="a", valid=True, violations=[], stats={}
+    )
+    session.commit()
+    session.expire_all()
+    record = plans.load_plan_record(session, plan_run_id=run_id)
+    got = record.problem
+    assert record.plan == plan and record.violations == ()
+    assert (got.date, got.timezone, got.depot, got.settings) == (
+        problem.date,
+        problem.timezone,
+        problem.depot,
+        problem.settings,
+    )
+    assert got.facilities == problem.facilities
+    assert [f.windows for f in got.facilities] == [
+        (TimeWindow(570, 720),),
+        (TimeWindow(780, 990), TimeWindow(1080, 1170)),
+    ]
+    assert got.vehicles == problem.vehicles and got.lines == problem.lines
+    assert got.verification == problem.verification and got.verification.minutes_per_card == 0.05
+    assert got.snapshot == problem.snapshot
+    assert [o.external_id for o in got.orders] == ["O1", "O2", "O3"]
+    assert got.orders == tuple(o for o in problem.orders if o.id in {tiny["O1"], tiny["O2"], tiny["O3"]})
+    counts = repo.count_rows(session)
+    assert (counts["plan_depot"], counts["plan_facility"], counts["plan_vehicle"]) == (1, 2, 2)
+    assert (counts["plan_line"], counts["plan_pharmacist_shift"]) == (1, 1)
