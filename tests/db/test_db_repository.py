@@ -351,3 +351,20 @@ def test_the_record_holds_the_problem_it_was_planned_against(session: Session, t
     counts = repo.count_rows(session)
     assert (counts["plan_depot"], counts["plan_facility"], counts["plan_vehicle"]) == (1, 2, 2)
     assert (counts["plan_line"], counts["plan_pharmacist_shift"]) == (1, 1)
+
+
+def test_deleting_a_run_deletes_its_record_and_no_master_data(session: Session, tiny: dict[str, int]) -> None:
+    problem = build_problem(session, date=DAY, timezone="America/Chicago")
+    run_id = plans.save_plan(
+        session, plan=_plan(tiny), problem=problem, started_by="a", valid=True, violations=[], stats={}
+    )
+    session.commit()
+    before = repo.count_rows(session)
+    session.execute(sa.delete(m.PlanRun).where(m.PlanRun.id == run_id))
+    session.commit()
+    after = repo.count_rows(session)
+    snapshot = ("plan_depot", "plan_facility", "plan_vehicle", "plan_line", "plan_pharmacist_shift")
+    assert [after[t] for t in snapshot] == [0, 0, 0, 0, 0]
+    assert [before[t] for t in snapshot] == [1, 2, 2, 1, 1]
+    master = ("depot", "facility", "facility_window", "vehicle", "packaging_line", "order_line")
+    assert [after[t] for t in master] == [before[t] for t in master]
