@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ltc_scheduler.config import get_settings
+from ltc_scheduler.db import plans
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.errors import BadInput
@@ -113,7 +114,7 @@ def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str
 def has_plan(engine: sa.Engine, *, date: dt.date) -> bool:
     """Is there a published plan for ``date``?"""
     with session_scope(engine) as session:
-        return repo.latest_plan_run(session, date=date, published_only=True) is not None
+        return plans.latest_plan_run(session, date=date, published_only=True) is not None
 
 
 def plan_date(
@@ -137,16 +138,16 @@ def plan_date(
     previous = None
     with session_scope(engine) as session:
         if replan:
-            prev_run = repo.latest_plan_run(session, date=date, published_only=True)
+            prev_run = plans.latest_plan_run(session, date=date, published_only=True)
             if prev_run is None or prev_run.id is None:
                 raise BadInput(
                     f"--replan: there is no published plan for {date} to re-plan; run `plan` first"
                 )
-            previous = repo.load_plan(session, plan_run_id=prev_run.id)
+            previous = plans.load_plan(session, plan_run_id=prev_run.id)
             if now_min is None:
                 now_min = _now_local_min(date)
         problem = build_problem(
-            session, date=date, timezone=get_settings().timezone, now_min=now_min if replan else None
+            session, date=date, now_min=now_min if replan else None, timezone=get_settings().timezone
         )
     load_s = time.perf_counter() - t0
     if time_limit_s is not None:
@@ -165,7 +166,7 @@ def plan_date(
             "now_min": now_min if replan else None,
         }
         with session_scope(engine) as session:
-            run_id = repo.save_plan(
+            run_id = plans.save_plan(
                 session,
                 plan=result.plan,
                 problem=problem,
@@ -216,7 +217,7 @@ def _travel_provider() -> TravelProvider:
 def _record_failure(engine: sa.Engine, *, date: dt.date, started_by: str, error: str) -> None:
     try:
         with session_scope(engine) as session:
-            repo.record_failed_run(session, date=date, started_by=started_by, error=error[:2000])
+            plans.record_failed_run(session, date=date, started_by=started_by, error=error[:2000])
     except Exception:  # noqa: BLE001 - recording the failure must never hide the original error
         pass
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from ltc_scheduler.cli import main
 from ltc_scheduler.config import PROJECT_ROOT, get_settings
 from ltc_scheduler.db import models as m
-from ltc_scheduler.db.engine import current_revision, make_engine
+from ltc_scheduler.db.engine import current_revision, head_revision, make_engine
 
 EXAMPLES = PROJECT_ROOT / "data" / "examples"
 
@@ -29,10 +29,10 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 def test_init_creates_and_is_idempotent(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init"]) == 0
-    assert "migrated from empty to schema 0001" in capsys.readouterr().out
+    assert f"migrated from empty to schema {head_revision()}" in capsys.readouterr().out
     assert main(["init"]) == 0
     assert "up to date" in capsys.readouterr().out
-    assert current_revision(make_engine(db_url)) == "0001"
+    assert current_revision(make_engine(db_url)) == head_revision() == "0002"
 
 
 def test_demo_then_if_empty_then_refuses(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:

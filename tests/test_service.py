@@ -10,7 +10,7 @@ from conftest import DEMO_DATE
 from sqlmodel import select
 
 from ltc_scheduler.db import models as m
-from ltc_scheduler.db import repository as repo
+from ltc_scheduler.db import plans
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.enums import OrderClass, OrderStatus, PlanStatus
 from ltc_scheduler.planning.validate import validate_plan
@@ -39,8 +39,8 @@ JSON_KEYS = {
 
 def _published(engine: sa.Engine):
     with session_scope(engine) as s:
-        run = repo.latest_plan_run(s, date=DEMO_DATE, published_only=True)
-        return (run.id, repo.load_plan(s, plan_run_id=run.id)) if run is not None else (None, None)
+        run = plans.latest_plan_run(s, date=DEMO_DATE, published_only=True)
+        return (run.id, plans.load_plan(s, plan_run_id=run.id)) if run is not None else (None, None)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_plan_date_saves_one_published_run_that_loads_back(demo_engine_small, fi
     assert s["valid"] is True and first.result.valid
     assert s["valid"] == (not any(v["hard"] for v in s["violations"]))
     with session_scope(demo_engine_small) as sess:
-        run = repo.get_plan_run(sess, plan_run_id=run_id)
+        run = plans.get_plan_run(sess, plan_run_id=run_id)
         assert run.valid == first.result.valid and run.started_by == "test"
         assert run.snapshot["constraint_set_version"] and "stage_seconds" in run.stats
         problem = build_problem(sess, date=DEMO_DATE, timezone="America/Chicago")
@@ -86,7 +86,7 @@ def test_a_failure_after_the_solve_leaves_the_published_plan_untouched(demo_engi
     assert after_id == before_id
     assert after == before
     with session_scope(demo_engine_small) as s:
-        runs = repo.list_plan_runs(s, date=DEMO_DATE)
+        runs = plans.list_plan_runs(s, date=DEMO_DATE)
         failed = [r for r in runs if r.status == PlanStatus.FAILED]
         assert failed and "injected failure" in (failed[0].error or "")
         n_batches = s.exec(
@@ -99,7 +99,7 @@ def test_rerunning_a_date_creates_a_new_published_run(demo_engine_small, first):
     again = plan_date(demo_engine_small, date=DEMO_DATE, started_by="test", time_limit_s=LIMIT)
     assert again.plan_run_id != first.plan_run_id
     with session_scope(demo_engine_small) as s:
-        runs = [r for r in repo.list_plan_runs(s, date=DEMO_DATE) if r.status == PlanStatus.COMPLETED]
+        runs = [r for r in plans.list_plan_runs(s, date=DEMO_DATE) if r.status == PlanStatus.COMPLETED]
         assert [r.id for r in runs if r.published] == [again.plan_run_id]
 
 

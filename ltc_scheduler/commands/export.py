@@ -22,25 +22,26 @@ def _parse_date(value: str) -> dt.date:
 def run_export(
     *, date: dt.date, route: int | None, fmt: str, out: Path, url: str | None = None
 ) -> list[Path]:
-    """Write the exports of the published plan of ``date``; returns the files written."""
-    from ltc_scheduler.config import get_settings
-    from ltc_scheduler.db import repository as repo
+    """Write the exports of the published plan of ``date``; returns the files written.
+
+    Everything comes from the plan's own record (names, addresses, windows, vehicles as they were
+    when it was made), not from today's master data."""
+    from ltc_scheduler.db import plans as plan_records
     from ltc_scheduler.db.engine import make_engine, session_scope
     from ltc_scheduler.exports.bundle import ROUTE_FORMATS, write_packing_lists, write_route_exports
-    from ltc_scheduler.problem.builder import build_problem
 
     if fmt not in FORMATS:
         raise BadInput(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
-            run = repo.latest_plan_run(session, date=date)
+            run = plan_records.latest_plan_run(session, date=date)
             if run is None or run.id is None:
                 raise BadInput(
                     f"there is no published plan for {date}: run `ltc-scheduler plan --date {date}` first"
                 )
-            plan = repo.load_plan(session, plan_run_id=run.id)
-            problem = build_problem(session, date=date, timezone=get_settings().timezone)
+            record = plan_records.load_plan_record(session, plan_run_id=run.id)
+            plan, problem = record.plan, record.problem  # as planned, whatever changed since
     finally:
         engine.dispose()
     if route is not None and not 1 <= route <= len(plan.routes):

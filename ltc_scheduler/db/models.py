@@ -330,6 +330,10 @@ class PlanRun(SQLModel, table=True):
     created_at: dt.datetime = _ts(default_factory=utcnow)
     started_by: str = Field(default="", max_length=100)
     error: str | None = Field(default=None, sa_type=sa.Text())
+    #: the pharmacy time zone the plan's minutes are counted in (``None`` for failed runs)
+    timezone: str | None = Field(default=None, max_length=64)
+    #: pharmacist minutes per verified card the plan used
+    minutes_per_card: float | None = None
 
 
 class PlanBatch(SQLModel, table=True):
@@ -417,6 +421,114 @@ class PlanUnassigned(SQLModel, table=True):
     batch_keys: list[str] = Field(default_factory=list, sa_type=sa.JSON())
 
 
+# --------------------------------------------------------------------------- what a plan was planned against
+#
+# A completed PlanRun keeps its own copy of the master data it planned against (written in the same
+# transaction as the run by ``db/plans.py``), so the plan reads as it was made whatever is renamed,
+# moved or deactivated later. The ``*_id`` columns name the master row the copy came from; they are
+# not foreign keys: the master row may change or go away, the record stays.
+
+
+class PlanDepot(SQLModel, table=True):
+    """The pharmacy as the run saw it (one row per completed run)."""
+
+    __tablename__ = "plan_depot"
+
+    plan_run_id: int = Field(foreign_key="plan_run.id", ondelete="CASCADE", primary_key=True)
+    depot_id: int
+    name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=300)
+    lat: float
+    lon: float
+    open_min: int
+    close_min: int
+
+
+class PlanFacility(SQLModel, table=True):
+    """A facility as the run saw it: name, address, coordinates, the plan date's windows, units."""
+
+    __tablename__ = "plan_facility"
+    __table_args__ = (sa.UniqueConstraint("plan_run_id", "facility_id", name="uq_plan_facility"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_run_id: int = Field(foreign_key="plan_run.id", ondelete="CASCADE", index=True)
+    seq: int
+    facility_id: int
+    external_id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    kind: FacilityKind = Field(sa_type=_enum(FacilityKind, "ck_plan_facility_kind"))
+    #: street and city as one line, as shown on manifests
+    address: str = Field(default="", max_length=420)
+    lat: float
+    lon: float
+    beds: int = 0
+    #: delivery windows on the plan date: a JSON list of ``[start_min, end_min]``
+    windows: list[list[int]] = Field(default_factory=list, sa_type=sa.JSON())
+    service_fixed_min: int
+    service_per_tote_min: float
+    has_fridge: bool
+    units: list[str] = Field(default_factory=list, sa_type=sa.JSON())
+
+
+class PlanVehicle(SQLModel, table=True):
+    """A vehicle and its driver's shift as the run saw them."""
+
+    __tablename__ = "plan_vehicle"
+    __table_args__ = (sa.UniqueConstraint("plan_run_id", "vehicle_id", name="uq_plan_vehicle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_run_id: int = Field(foreign_key="plan_run.id", ondelete="CASCADE", index=True)
+    seq: int
+    vehicle_id: int
+    name: str = Field(max_length=100)
+    depot_id: int
+    tote_capacity: int
+    cold_capacity: int
+    controlled_ok: bool
+    shift_start_min: int
+    shift_end_min: int
+    max_route_min: int
+    fixed_cost: int = 0
+    break_min: int = 30
+    break_start_min: int | None = None
+    break_end_min: int | None = None
+    max_trips: int = 2
+
+
+class PlanLine(SQLModel, table=True):
+    """A packaging line as the run saw it."""
+
+    __tablename__ = "plan_line"
+    __table_args__ = (sa.UniqueConstraint("plan_run_id", "line_id", name="uq_plan_line"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_run_id: int = Field(foreign_key="plan_run.id", ondelete="CASCADE", index=True)
+    seq: int
+    line_id: int
+    name: str = Field(max_length=100)
+    #: comma-separated PackagingKind values
+    kinds: str = Field(max_length=200)
+    cards_per_hour: int
+    changeover_kind_min: int
+    changeover_facility_min: int
+    #: JSON lists of ``[start_min, end_min]``
+    available: list[list[int]] = Field(default_factory=list, sa_type=sa.JSON())
+    downtime: list[list[int]] = Field(default_factory=list, sa_type=sa.JSON())
+
+
+class PlanPharmacistShift(SQLModel, table=True):
+    """A pharmacist shift as the run saw it."""
+
+    __tablename__ = "plan_pharmacist_shift"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_run_id: int = Field(foreign_key="plan_run.id", ondelete="CASCADE", index=True)
+    seq: int
+    name: str = Field(max_length=100)
+    start_min: int
+    end_min: int
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what when (imports, demo seeding, plan runs, settings changes)."""
 
@@ -446,5 +558,10 @@ ALL_TABLES: tuple[type[SQLModel], ...] = (
     PlanRoute,
     PlanStop,
     PlanUnassigned,
+    PlanDepot,
+    PlanFacility,
+    PlanVehicle,
+    PlanLine,
+    PlanPharmacistShift,
     AuditEvent,
 )

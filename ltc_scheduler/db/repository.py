@@ -1,9 +1,9 @@
-"""Keyword-only reads and writes on a session. Nothing here commits: the caller owns the transaction
-(``with session_scope(engine) as session: ...``).
+"""Keyword-only reads and writes of the master data on a session (depot, facilities, vehicles, lines,
+orders, constraint sets, audit events). Nothing here commits: the caller owns the transaction
+(``with session_scope(engine) as session: ...``). Nothing here reads the configuration: the
+pharmacy time zone is a parameter.
 
-Plans are stored as a :class:`PlanRun` row with its batches, routes, stops and unassigned rows;
-:func:`load_plan` rebuilds exactly the :class:`~ltc_scheduler.plan.model.Plan` that
-:func:`save_plan` was given.
+Plan records (saving, loading, publishing runs) live in :mod:`ltc_scheduler.db.plans`.
 """
 
 from __future__ import annotations
@@ -27,17 +27,11 @@ from ltc_scheduler.db.models import (
     OrderLine,
     PackagingLine,
     PharmacistShift,
-    PlanBatch,
-    PlanRoute,
-    PlanRun,
-    PlanStop,
-    PlanUnassigned,
     Resident,
     Vehicle,
 )
-from ltc_scheduler.enums import OrderClass, OrderStatus, PackagingKind, PlanStatus
-from ltc_scheduler.plan import model as pm
-from ltc_scheduler.problem.model import PlanningProblem, PlanSettings
+from ltc_scheduler.enums import OrderStatus
+from ltc_scheduler.problem.model import PlanSettings
 
 # --------------------------------------------------------------------------- master data
 
@@ -106,18 +100,14 @@ def list_order_lines(
     session: Session,
     *,
     date: dt.date,
+    tz: str,
     statuses: tuple[OrderStatus, ...] | None = None,
-    tz: str | None = None,
 ) -> list[OrderLine]:
     """Order lines whose need-by falls on ``date`` (local day in the pharmacy time zone).
 
-    ``statuses`` filters by status (default: all). For the planning selection (open/planned,
-    overdue included) see ``problem/builder.py``.
+    ``tz`` is the pharmacy time zone; ``statuses`` filters by status (default: all). For the planning
+    selection (open/planned, overdue included) see ``problem/builder.py``.
     """
-    if tz is None:
-        from ltc_scheduler.config import get_settings
-
-        tz = get_settings().timezone
     start, end = local_day_bounds_utc(date, tz)
     stmt = (
         select(OrderLine)
@@ -162,13 +152,6 @@ def order_line_details(session: Session, *, date: dt.date, tz: str) -> list[Any]
     return list(session.exec(stmt))
 
 
-def newest_published_run(session: Session) -> PlanRun | None:
-    """The most recently created published plan run of any date."""
-    return session.exec(
-        select(PlanRun).where(col(PlanRun.published).is_(True)).order_by(col(PlanRun.id).desc())
-    ).first()
-
-
 def count_rows(session: Session) -> dict[str, int]:
     """Rows per table, e.g. ``{"facility": 15, "order_line": 1480, ...}``."""
     out: dict[str, int] = {}
@@ -181,7 +164,7 @@ def count_rows(session: Session) -> dict[str, int]:
 def add_audit_event(
     session: Session, *, who: str, what: str, details: dict[str, Any] | None = None
 ) -> AuditEvent:
-    ev = AuditEvent(who=who, what=what, details=_jsonable(details or {}))
+    ev = AuditEvent(who=who, what=what, details=jsonable(details or {}))
     session.add(ev)
     session.flush()
     return ev
@@ -203,11 +186,16 @@ def clear_all(session: Session) -> None:
 _SETTINGS_FIELDS = {f.name for f in dataclasses.fields(PlanSettings)}
 
 
+def settings_from_json(values: dict[str, Any] | None, *, version: int) -> PlanSettings:
+    """The PlanSettings stored as JSON (unknown keys are ignored, missing ones take the defaults)."""
+    known = {k: v for k, v in (values or {}).items() if k in _SETTINGS_FIELDS}
+    known["version"] = version
+    return PlanSettings(**known)
+
+
 def to_plan_settings(row: ConstraintSet) -> PlanSettings:
     """The PlanSettings a constraint-set row stands for (unknown JSON keys are ignored)."""
-    values = {k: v for k, v in (row.settings or {}).items() if k in _SETTINGS_FIELDS}
-    values["version"] = row.version
-    return PlanSettings(**values)
+    return settings_from_json(row.settings, version=row.version)
 
 
 def current_constraint_set(session: Session) -> ConstraintSet:
@@ -266,15 +254,15 @@ def list_constraint_sets(session: Session) -> list[ConstraintSet]:
     return list(session.exec(select(ConstraintSet).order_by(col(ConstraintSet.version))))
 
 
-# --------------------------------------------------------------------------- plans
+# --------------------------------------------------------------------------- JSON
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Make ``value`` JSON-safe (dates, enums, tuples, numpy scalars)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, float):
@@ -282,362 +270,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, str | bool | int) or value is None:
         return value
     if hasattr(value, "item"):  # numpy scalar
-        return _jsonable(value.item())
+        return jsonable(value.item())
     return str(value)
-
-
-def save_plan(
-    session: Session,
-    *,
-    plan: pm.Plan,
-    problem: PlanningProblem,
-    started_by: str,
-    valid: bool,
-    violations: list[pm.Violation],
-    stats: dict[str, Any],
-    publish: bool = True,
-) -> int:
-    """Insert a completed PlanRun with its batches, routes, stops and unassigned rows.
-
-    When ``publish``, the previously published run of the same date is un-published and order
-    statuses follow the new plan: lines of batches placed on a packaging line and not left
-    unserved become ``planned`` (from ``open``); lines the previous published plan had placed but
-    this one does not go back to ``open``. A draft (``publish=False``) changes no order status.
-    Returns the new plan_run id.
-    """
-    cs_version = plan.settings_version
-    if session.exec(select(ConstraintSet.id).where(ConstraintSet.version == cs_version)).first() is None:
-        cs_version = None  # the plan came from settings never stored (tests, ad-hoc runs)
-    previous_published: list[int] = []
-    if publish:
-        previous_published = [
-            int(i)
-            for i in session.exec(
-                select(PlanRun.id).where(PlanRun.date == plan.date, col(PlanRun.published).is_(True))
-            )
-        ]
-        session.execute(
-            sa.update(PlanRun)
-            .where(col(PlanRun.date) == plan.date, col(PlanRun.published).is_(True))
-            .values(published=False)
-        )
-    run = PlanRun(
-        date=plan.date,
-        status=PlanStatus.COMPLETED,
-        published=publish,
-        constraint_set_version=cs_version,
-        settings=_jsonable(dataclasses.asdict(problem.settings)),
-        stats=_jsonable(stats),
-        kpis=_jsonable(dict(plan.kpis)),
-        plan_extra=_jsonable(
-            {
-                "settings_version": plan.settings_version,
-                "stats": [dataclasses.asdict(s) for s in plan.stats],
-                "late": [dataclasses.asdict(x) for x in plan.late],
-            }
-        ),
-        snapshot=_jsonable(dict(problem.snapshot)),
-        valid=valid,
-        violations=[dataclasses.asdict(v) for v in violations],
-        started_by=started_by,
-    )
-    session.add(run)
-    session.flush()
-    assert run.id is not None
-    run_id = run.id
-
-    if plan.batches:
-        session.execute(
-            sa.insert(PlanBatch),
-            [
-                {
-                    "plan_run_id": run_id,
-                    "seq": i,
-                    "key": b.key,
-                    "facility_id": b.facility_id,
-                    "unit": b.unit,
-                    "kind": PackagingKind(b.kind),
-                    "order_line_ids": list(b.order_line_ids),
-                    "cards": b.cards,
-                    "totes": b.totes,
-                    "cold": b.cold,
-                    "controlled": b.controlled,
-                    "order_class": OrderClass(b.order_class),
-                    "deadline_min": b.deadline_min,
-                    "line_id": b.line_id,
-                    "start_min": b.start_min,
-                    "end_min": b.end_min,
-                    "verify_start_min": b.verify_start_min,
-                    "verify_end_min": b.verify_end_min,
-                }
-                for i, b in enumerate(plan.batches)
-            ],
-        )
-    for r_seq, route in enumerate(plan.routes):
-        route_row = PlanRoute(
-            plan_run_id=run_id,
-            seq=r_seq,
-            vehicle_id=route.vehicle_id,
-            trip_no=route.trip_no,
-            depart_min=route.depart_min,
-            return_min=route.return_min,
-            distance_m=route.distance_m,
-            drive_s=route.drive_s,
-            break_start_min=route.break_start_min,
-        )
-        session.add(route_row)
-        session.flush()
-        if route.stops:
-            session.execute(
-                sa.insert(PlanStop),
-                [
-                    {
-                        "route_id": route_row.id,
-                        "plan_run_id": run_id,
-                        "seq": s.seq,
-                        "facility_id": s.facility_id,
-                        "arrival_min": s.arrival_min,
-                        "start_min": s.start_min,
-                        "departure_min": s.departure_min,
-                        "totes": s.totes,
-                        "cold_totes": s.cold_totes,
-                        "controlled_totes": s.controlled_totes,
-                        "batch_keys": list(s.batch_keys),
-                        "window_start_min": s.window_start_min,
-                        "window_end_min": s.window_end_min,
-                        "late_min": s.late_min,
-                        "stat": s.stat,
-                    }
-                    for s in route.stops
-                ],
-            )
-    if plan.unserved:
-        session.execute(
-            sa.insert(PlanUnassigned),
-            [
-                {
-                    "plan_run_id": run_id,
-                    "seq": i,
-                    "facility_id": u.facility_id,
-                    "reason": u.reason,
-                    "batch_keys": list(u.batch_keys),
-                }
-                for i, u in enumerate(plan.unserved)
-            ],
-        )
-    if publish:
-        _sync_order_statuses(session, run_id=run_id, previous=previous_published)
-    session.flush()
-    return run_id
-
-
-def placed_order_line_ids(session: Session, *, plan_run_id: int) -> set[int]:
-    """Order lines of the run's batches that are on a packaging line and not left unserved."""
-    unserved: set[str] = set()
-    for keys in session.exec(
-        select(PlanUnassigned.batch_keys).where(PlanUnassigned.plan_run_id == plan_run_id)
-    ):
-        unserved.update(keys or [])
-    ids: set[int] = set()
-    for key, line_id, line_ids in session.exec(
-        select(PlanBatch.key, PlanBatch.line_id, PlanBatch.order_line_ids).where(
-            PlanBatch.plan_run_id == plan_run_id
-        )
-    ):
-        if line_id is not None and key not in unserved:
-            ids.update(int(i) for i in line_ids or [])
-    return ids
-
-
-def _set_status(session: Session, ids: set[int], *, old: OrderStatus, new: OrderStatus) -> None:
-    ordered = sorted(ids)
-    now = dt.datetime.now(dt.UTC)
-    for start in range(0, len(ordered), 5000):
-        session.execute(
-            sa.update(OrderLine)
-            .where(col(OrderLine.id).in_(ordered[start : start + 5000]), col(OrderLine.status) == old.value)
-            .values(status=new, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _sync_order_statuses(session: Session, *, run_id: int, previous: list[int]) -> None:
-    placed = placed_order_line_ids(session, plan_run_id=run_id)
-    before: set[int] = set()
-    for old_id in previous:
-        if old_id != run_id:
-            before |= placed_order_line_ids(session, plan_run_id=old_id)
-    _set_status(session, before - placed, old=OrderStatus.PLANNED, new=OrderStatus.OPEN)
-    _set_status(session, placed, old=OrderStatus.OPEN, new=OrderStatus.PLANNED)
-
-
-def record_failed_run(session: Session, *, date: dt.date, started_by: str, error: str) -> int:
-    """A PlanRun with status ``failed`` and the error text (nothing else is saved). Returns its id."""
-    run = PlanRun(
-        date=date,
-        status=PlanStatus.FAILED,
-        published=False,
-        started_by=started_by,
-        error=error,
-        valid=False,
-    )
-    session.add(run)
-    session.flush()
-    assert run.id is not None
-    return run.id
-
-
-def get_plan_run(session: Session, *, plan_run_id: int) -> PlanRun | None:
-    return session.get(PlanRun, plan_run_id)
-
-
-def latest_plan_run(session: Session, *, date: dt.date, published_only: bool = True) -> PlanRun | None:
-    """The newest run for ``date`` (the published one when ``published_only``)."""
-    stmt = select(PlanRun).where(col(PlanRun.date) == date)
-    if published_only:
-        stmt = stmt.where(col(PlanRun.published).is_(True))
-    return session.exec(stmt.order_by(col(PlanRun.id).desc())).first()
-
-
-def list_plan_runs(session: Session, *, date: dt.date | None = None) -> list[PlanRun]:
-    """Runs, newest first (all dates, or one)."""
-    stmt = select(PlanRun)
-    if date is not None:
-        stmt = stmt.where(col(PlanRun.date) == date)
-    return list(session.exec(stmt.order_by(col(PlanRun.id).desc())))
-
-
-def publish_plan_run(session: Session, *, plan_run_id: int) -> PlanRun:
-    """Make this run the published plan of its date (un-publishes the others of that date; order
-    statuses follow it as in :func:`save_plan`)."""
-    run = session.get(PlanRun, plan_run_id)
-    if run is None:
-        from ltc_scheduler.errors import BadInput
-
-        raise BadInput(f"no plan run with id {plan_run_id}")
-    if run.status != PlanStatus.COMPLETED:
-        from ltc_scheduler.errors import BadInput
-
-        raise BadInput(
-            f"plan run {plan_run_id} has status {run.status}; only completed runs can be published"
-        )
-    previous = [
-        int(i)
-        for i in session.exec(
-            select(PlanRun.id).where(
-                PlanRun.date == run.date, col(PlanRun.published).is_(True), col(PlanRun.id) != run.id
-            )
-        )
-    ]
-    session.execute(
-        sa.update(PlanRun)
-        .where(col(PlanRun.date) == run.date, col(PlanRun.id) != run.id)
-        .values(published=False)
-    )
-    _sync_order_statuses(session, run_id=run.id, previous=previous)
-    run.published = True
-    session.add(run)
-    session.flush()
-    return run
-
-
-def load_plan(session: Session, *, plan_run_id: int) -> pm.Plan:
-    """Rebuild the :class:`Plan` saved under ``plan_run_id`` (equal to what was saved)."""
-    run = session.get(PlanRun, plan_run_id)
-    if run is None:
-        raise KeyError(f"no plan run with id {plan_run_id}")
-    batches = tuple(
-        pm.Batch(
-            key=b.key,
-            facility_id=b.facility_id,
-            unit=b.unit,
-            kind=PackagingKind(b.kind),
-            order_line_ids=tuple(int(i) for i in b.order_line_ids),
-            cards=b.cards,
-            totes=b.totes,
-            cold=b.cold,
-            controlled=b.controlled,
-            order_class=OrderClass(b.order_class),
-            deadline_min=b.deadline_min,
-            line_id=b.line_id,
-            start_min=b.start_min,
-            end_min=b.end_min,
-            verify_start_min=b.verify_start_min,
-            verify_end_min=b.verify_end_min,
-        )
-        for b in session.exec(
-            select(PlanBatch).where(PlanBatch.plan_run_id == plan_run_id).order_by(col(PlanBatch.seq))
-        )
-    )
-    route_rows = list(
-        session.exec(
-            select(PlanRoute).where(PlanRoute.plan_run_id == plan_run_id).order_by(col(PlanRoute.seq))
-        )
-    )
-    stops_by_route: dict[int, list[PlanStop]] = {}
-    for s in session.exec(
-        select(PlanStop)
-        .where(PlanStop.plan_run_id == plan_run_id)
-        .order_by(col(PlanStop.route_id), col(PlanStop.seq))
-    ):
-        stops_by_route.setdefault(s.route_id, []).append(s)
-    routes = tuple(
-        pm.PlanRoute(
-            vehicle_id=r.vehicle_id,
-            trip_no=r.trip_no,
-            depart_min=r.depart_min,
-            return_min=r.return_min,
-            stops=tuple(
-                pm.PlanStop(
-                    seq=s.seq,
-                    facility_id=s.facility_id,
-                    arrival_min=s.arrival_min,
-                    start_min=s.start_min,
-                    departure_min=s.departure_min,
-                    totes=s.totes,
-                    cold_totes=s.cold_totes,
-                    controlled_totes=s.controlled_totes,
-                    batch_keys=tuple(s.batch_keys),
-                    window_start_min=s.window_start_min,
-                    window_end_min=s.window_end_min,
-                    late_min=s.late_min,
-                    stat=s.stat,
-                )
-                for s in stops_by_route.get(r.id or -1, [])
-            ),
-            distance_m=r.distance_m,
-            drive_s=r.drive_s,
-            break_start_min=r.break_start_min,
-        )
-        for r in route_rows
-    )
-    unserved = tuple(
-        pm.UnservedStop(facility_id=u.facility_id, reason=u.reason, batch_keys=tuple(u.batch_keys))
-        for u in session.exec(
-            select(PlanUnassigned)
-            .where(PlanUnassigned.plan_run_id == plan_run_id)
-            .order_by(col(PlanUnassigned.seq))
-        )
-    )
-    extra = run.plan_extra or {}
-    late = tuple(pm.LateStop(**x) for x in extra.get("late", []))
-    stats = tuple(pm.SolveStats(**x) for x in extra.get("stats", []))
-    settings_version = int(extra.get("settings_version", run.constraint_set_version or 1))
-    return pm.Plan(
-        date=run.date,
-        batches=batches,
-        routes=routes,
-        unserved=unserved,
-        late=late,
-        stats=stats,
-        settings_version=settings_version,
-        kpis=dict(run.kpis or {}),
-    )
-
-
-def load_violations(run: PlanRun) -> list[pm.Violation]:
-    """The validator's findings stored with a run."""
-    return [pm.Violation(**v) for v in (run.violations or [])]
 
 
 __all__ = [
@@ -647,18 +281,13 @@ __all__ = [
     "count_rows",
     "current_constraint_set",
     "get_depot",
-    "get_plan_run",
-    "latest_plan_run",
+    "jsonable",
     "list_facilities",
     "list_order_lines",
     "list_packaging_lines",
     "list_pharmacist_shifts",
-    "list_plan_runs",
     "list_vehicles",
-    "load_plan",
-    "publish_plan_run",
-    "record_failed_run",
     "save_constraint_set",
-    "save_plan",
+    "settings_from_json",
     "to_plan_settings",
 ]

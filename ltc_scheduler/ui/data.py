@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from ltc_scheduler.db import models as m
+from ltc_scheduler.db import plans as plan_records
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.plan.model import Plan, Violation
-from ltc_scheduler.problem.builder import build_problem
 from ltc_scheduler.problem.clock import hhmm, local_time
 from ltc_scheduler.problem.model import PlanningProblem
 
@@ -66,14 +66,15 @@ def _info(run: m.PlanRun) -> RunInfo:
         valid=run.valid,
         constraint_set_version=run.constraint_set_version,
         error=run.error,
-        violations=tuple(repo.load_violations(run)),
+        violations=tuple(plan_records.load_violations(run)),
         stats=dict(run.stats or {}),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class DayPlan:
-    """A saved plan with the problem context (facilities, vehicles, lines, orders) to show it."""
+    """A saved plan with the problem it was planned against (facilities, vehicles, lines, orders),
+    both read from the plan's own record, so the page shows the plan as it was made."""
 
     run: RunInfo
     plan: Plan
@@ -89,7 +90,9 @@ def pharmacy_name(engine: sa.Engine) -> str | None:
 def run_info(engine: sa.Engine, *, date: dt.date) -> RunInfo | None:
     """The published run of ``date`` or, failing that, the newest run of any status."""
     with session_scope(engine) as s:
-        run = repo.latest_plan_run(s, date=date) or repo.latest_plan_run(s, date=date, published_only=False)
+        run = plan_records.latest_plan_run(s, date=date) or plan_records.latest_plan_run(
+            s, date=date, published_only=False
+        )
         return _info(run) if run else None
 
 
@@ -97,14 +100,14 @@ def list_runs(
     engine: sa.Engine, *, date: dt.date | None = None, completed_only: bool = True
 ) -> list[RunInfo]:
     with session_scope(engine) as s:
-        runs = repo.list_plan_runs(s, date=date)
+        runs = plan_records.list_plan_runs(s, date=date)
         return [_info(r) for r in runs if not completed_only or r.status == "completed"]
 
 
 def latest_plan_date(engine: sa.Engine) -> dt.date | None:
     """The date of the newest published plan (the dashboard opens there when today has none)."""
     with session_scope(engine) as s:
-        run = repo.newest_published_run(s)
+        run = plan_records.newest_published_run(s)
         return run.date if run else None
 
 
@@ -120,14 +123,13 @@ def load_day_plan(
         tz = get_settings().timezone
     with session_scope(engine) as s:
         if plan_run_id is None:
-            run = repo.latest_plan_run(s, date=date)
+            run = plan_records.latest_plan_run(s, date=date)
         else:
-            run = repo.get_plan_run(s, plan_run_id=plan_run_id)
+            run = plan_records.get_plan_run(s, plan_run_id=plan_run_id)
         if run is None or run.id is None or run.status != "completed":
             return None
-        plan = repo.load_plan(s, plan_run_id=run.id)
-        problem = build_problem(s, date=run.date, timezone=tz)
-        return DayPlan(run=_info(run), plan=plan, problem=problem)
+        record = plan_records.load_plan_record(s, plan_run_id=run.id)
+        return DayPlan(run=_info(run), plan=record.plan, problem=record.problem)
 
 
 def order_rows(engine: sa.Engine, *, date: dt.date, tz: str) -> list[dict[str, Any]]:

@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ltc_scheduler.db import models as m
+from ltc_scheduler.db import plans
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.enums import OrderClass, OrderStatus, PackagingKind, PlanStatus
 from ltc_scheduler.plan import model as pm
 from ltc_scheduler.problem.builder import build_problem
+from ltc_scheduler.problem.model import TimeWindow
 
 DAY = dt.date(2026, 12, 1)
 
@@ -114,7 +116,7 @@ def test_save_then_load_returns_the_same_plan(session: Session, tiny: dict[str, 
     problem = build_problem(session, date=DAY, timezone="America/Chicago")
     plan = _plan(tiny)
     violations = [pm.Violation(rule="window", subject="stop 1", message="late by 5", hard=False)]
-    run_id = repo.save_plan(
+    run_id = plans.save_plan(
         session,
         plan=plan,
         problem=problem,
@@ -125,8 +127,8 @@ def test_save_then_load_returns_the_same_plan(session: Session, tiny: dict[str, 
     )
     session.commit()
     session.expire_all()
-    assert repo.load_plan(session, plan_run_id=run_id) == plan
-    run = repo.get_plan_run(session, plan_run_id=run_id)
+    assert plans.load_plan(session, plan_run_id=run_id) == plan
+    run = plans.get_plan_run(session, plan_run_id=run_id)
     assert run is not None
     assert (run.status, run.published, run.valid, run.started_by) == (
         PlanStatus.COMPLETED,
@@ -136,7 +138,7 @@ def test_save_then_load_returns_the_same_plan(session: Session, tiny: dict[str, 
     )
     assert run.constraint_set_version == 1
     assert run.stats == {"wall_s": 1.75}
-    assert repo.load_violations(run) == violations
+    assert plans.load_violations(run) == violations
     assert run.snapshot["order_lines"] == "3"
     assert run.created_at.tzinfo is not None
 
@@ -153,7 +155,7 @@ def test_order_statuses_follow_the_published_plan(session: Session, tiny: dict[s
         plan, batches=(b1, dataclasses.replace(b2, line_id=tiny["line"], start_min=310, end_min=311), b3)
     )
     # B0003 is not on a line (and unserved): O3 stays open; B0001 and B0002 are placed
-    repo.save_plan(
+    plans.save_plan(
         session, plan=placed_both, problem=problem, started_by="t", valid=True, violations=[], stats={}
     )
     session.commit()
@@ -165,7 +167,7 @@ def test_order_statuses_follow_the_published_plan(session: Session, tiny: dict[s
         "O5": "delivered",
     }
     # a draft changes nothing
-    draft = repo.save_plan(
+    draft = plans.save_plan(
         session,
         plan=plan,
         problem=problem,
@@ -177,18 +179,18 @@ def test_order_statuses_follow_the_published_plan(session: Session, tiny: dict[s
     )
     assert _status(session)["O2"] == "planned"
     # publishing a plan that no longer places B0002 (not on a line) puts O2 back to open
-    repo.publish_plan_run(session, plan_run_id=draft)
+    plans.publish_plan_run(session, plan_run_id=draft)
     session.commit()
     assert _status(session) == {"O1": "planned", "O2": "open", "O3": "open", "O4": "open", "O5": "delivered"}
-    assert repo.placed_order_line_ids(session, plan_run_id=draft) == {tiny["O1"]}
+    assert plans.placed_order_line_ids(session, plan_run_id=draft) == {tiny["O1"]}
 
 
 def test_publishing_a_new_run_unpublishes_the_previous_one(session: Session, tiny: dict[str, int]) -> None:
     problem = build_problem(session, date=DAY, timezone="America/Chicago")
-    first = repo.save_plan(
+    first = plans.save_plan(
         session, plan=_plan(tiny), problem=problem, started_by="a", valid=True, violations=[], stats={}
     )
-    second = repo.save_plan(
+    second = plans.save_plan(
         session,
         plan=_plan(tiny, kpi=99.0),
         problem=problem,
@@ -197,7 +199,7 @@ def test_publishing_a_new_run_unpublishes_the_previous_one(session: Session, tin
         violations=[],
         stats={},
     )
-    draft = repo.save_plan(
+    draft = plans.save_plan(
         session,
         plan=_plan(tiny, kpi=50.0),
         problem=problem,
@@ -208,32 +210,32 @@ def test_publishing_a_new_run_unpublishes_the_previous_one(session: Session, tin
         publish=False,
     )
     session.commit()
-    latest = repo.latest_plan_run(session, date=DAY)
+    latest = plans.latest_plan_run(session, date=DAY)
     assert latest is not None and latest.id == second
-    assert [r.id for r in repo.list_plan_runs(session, date=DAY)] == [draft, second, first]
-    assert repo.latest_plan_run(session, date=DAY, published_only=False).id == draft
-    published = [r.id for r in repo.list_plan_runs(session, date=DAY) if r.published]
+    assert [r.id for r in plans.list_plan_runs(session, date=DAY)] == [draft, second, first]
+    assert plans.latest_plan_run(session, date=DAY, published_only=False).id == draft
+    published = [r.id for r in plans.list_plan_runs(session, date=DAY) if r.published]
     assert published == [second]
-    repo.publish_plan_run(session, plan_run_id=first)
+    plans.publish_plan_run(session, plan_run_id=first)
     session.commit()
-    assert [r.id for r in repo.list_plan_runs(session, date=DAY) if r.published] == [first]
-    assert repo.latest_plan_run(session, date=DAY + dt.timedelta(days=1)) is None
+    assert [r.id for r in plans.list_plan_runs(session, date=DAY) if r.published] == [first]
+    assert plans.latest_plan_run(session, date=DAY + dt.timedelta(days=1)) is None
 
 
 def test_failed_run_keeps_the_published_plan(session: Session, tiny: dict[str, int]) -> None:
     problem = build_problem(session, date=DAY, timezone="America/Chicago")
-    good = repo.save_plan(
+    good = plans.save_plan(
         session, plan=_plan(tiny), problem=problem, started_by="a", valid=True, violations=[], stats={}
     )
-    failed = repo.record_failed_run(session, date=DAY, started_by="b", error="solver crashed")
+    failed = plans.record_failed_run(session, date=DAY, started_by="b", error="solver crashed")
     session.commit()
-    run = repo.get_plan_run(session, plan_run_id=failed)
+    run = plans.get_plan_run(session, plan_run_id=failed)
     assert (run.status, run.published, run.error) == (PlanStatus.FAILED, False, "solver crashed")
-    assert repo.latest_plan_run(session, date=DAY).id == good
+    assert plans.latest_plan_run(session, date=DAY).id == good
     from ltc_scheduler.errors import BadInput
 
     with pytest.raises(BadInput, match="only completed runs"):
-        repo.publish_plan_run(session, plan_run_id=failed)
+        plans.publish_plan_run(session, plan_run_id=failed)
 
 
 def test_saving_a_plan_is_all_or_nothing(engine: sa.Engine, tiny: dict[str, int]) -> None:
@@ -244,7 +246,7 @@ def test_saving_a_plan_is_all_or_nothing(engine: sa.Engine, tiny: dict[str, int]
     bad_stop = dataclasses.replace(plan.routes[0].stops[0], facility_id=987_654)
     bad = dataclasses.replace(plan, routes=(dataclasses.replace(plan.routes[0], stops=(bad_stop,)),))
     with pytest.raises(sa.exc.IntegrityError), session_scope(engine) as s:
-        repo.save_plan(s, plan=bad, problem=problem, started_by="x", valid=True, violations=[], stats={})
+        plans.save_plan(s, plan=bad, problem=problem, started_by="x", valid=True, violations=[], stats={})
     with session_scope(engine) as s:
         counts = repo.count_rows(s)
         assert counts["plan_run"] == counts["plan_batch"] == counts["plan_stop"] == 0
@@ -299,7 +301,7 @@ def test_non_finite_and_numpy_numbers_are_stored_as_json(session: Session, tiny:
         ),
         kpis={"on_time_pct": float(np.float64(99.5)), "gap": float("nan")},
     )
-    run_id = repo.save_plan(
+    run_id = plans.save_plan(
         session,
         plan=plan,
         problem=problem,
@@ -310,8 +312,59 @@ def test_non_finite_and_numpy_numbers_are_stored_as_json(session: Session, tiny:
     )
     session.commit()
     session.expire_all()
-    run = repo.get_plan_run(session, plan_run_id=run_id)
+    run = plans.get_plan_run(session, plan_run_id=run_id)
     assert run.stats == {"wall_s": 1.5, "iterations": 3, "gap": None}
-    loaded = repo.load_plan(session, plan_run_id=run_id)
+    loaded = plans.load_plan(session, plan_run_id=run_id)
     assert loaded.stats[0].objective is None and loaded.stats[0].bound == 3.0
     assert loaded.kpis == {"on_time_pct": 99.5, "gap": None}
+
+
+def test_the_record_holds_the_problem_it_was_planned_against(session: Session, tiny: dict[str, int]) -> None:
+    """load_plan_record gives back the built problem: every facility, vehicle, line, shift, the depot,
+    settings, time zone and snapshot; the orders are those the batches name (read by id)."""
+    problem = build_problem(session, date=DAY, timezone="America/Chicago")
+    plan = _plan(tiny)
+    run_id = plans.save_plan(
+        session, plan=plan, problem=problem, started_by="a", valid=True, violations=[], stats={}
+    )
+    session.commit()
+    session.expire_all()
+    record = plans.load_plan_record(session, plan_run_id=run_id)
+    got = record.problem
+    assert record.plan == plan and record.violations == ()
+    assert (got.date, got.timezone, got.depot, got.settings) == (
+        problem.date,
+        problem.timezone,
+        problem.depot,
+        problem.settings,
+    )
+    assert got.facilities == problem.facilities
+    assert [f.windows for f in got.facilities] == [
+        (TimeWindow(570, 720),),
+        (TimeWindow(780, 990), TimeWindow(1080, 1170)),
+    ]
+    assert got.vehicles == problem.vehicles and got.lines == problem.lines
+    assert got.verification == problem.verification and got.verification.minutes_per_card == 0.05
+    assert got.snapshot == problem.snapshot
+    assert [o.external_id for o in got.orders] == ["O1", "O2", "O3"]
+    assert got.orders == tuple(o for o in problem.orders if o.id in {tiny["O1"], tiny["O2"], tiny["O3"]})
+    counts = repo.count_rows(session)
+    assert (counts["plan_depot"], counts["plan_facility"], counts["plan_vehicle"]) == (1, 2, 2)
+    assert (counts["plan_line"], counts["plan_pharmacist_shift"]) == (1, 1)
+
+
+def test_deleting_a_run_deletes_its_record_and_no_master_data(session: Session, tiny: dict[str, int]) -> None:
+    problem = build_problem(session, date=DAY, timezone="America/Chicago")
+    run_id = plans.save_plan(
+        session, plan=_plan(tiny), problem=problem, started_by="a", valid=True, violations=[], stats={}
+    )
+    session.commit()
+    before = repo.count_rows(session)
+    session.execute(sa.delete(m.PlanRun).where(m.PlanRun.id == run_id))
+    session.commit()
+    after = repo.count_rows(session)
+    snapshot = ("plan_depot", "plan_facility", "plan_vehicle", "plan_line", "plan_pharmacist_shift")
+    assert [after[t] for t in snapshot] == [0, 0, 0, 0, 0]
+    assert [before[t] for t in snapshot] == [1, 2, 2, 1, 1]
+    master = ("depot", "facility", "facility_window", "vehicle", "packaging_line", "order_line")
+    assert [after[t] for t in master] == [before[t] for t in master]

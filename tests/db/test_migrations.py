@@ -33,10 +33,15 @@ EXPECTED_TABLES = {
     "packaging_line",
     "pharmacist_shift",
     "plan_batch",
+    "plan_depot",
+    "plan_facility",
+    "plan_line",
+    "plan_pharmacist_shift",
     "plan_route",
     "plan_run",
     "plan_stop",
     "plan_unassigned",
+    "plan_vehicle",
     "resident",
     "vehicle",
 }
@@ -62,10 +67,10 @@ def _diff(engine: sa.Engine) -> list:
 def test_upgrade_empty_database_to_head(empty_engine: sa.Engine) -> None:
     assert current_revision(empty_engine) is None
     init_db(empty_engine)
-    assert current_revision(empty_engine) == head_revision() == "0001"
+    assert current_revision(empty_engine) == head_revision() == "0002"
     assert set(sa.inspect(empty_engine).get_table_names()) == EXPECTED_TABLES
     init_db(empty_engine)  # idempotent
-    assert current_revision(empty_engine) == "0001"
+    assert current_revision(empty_engine) == "0002"
 
 
 def test_models_match_head_migration(empty_engine: sa.Engine) -> None:
@@ -101,3 +106,79 @@ def test_downgrade_to_base_and_back(sqlite_engine: sa.Engine) -> None:
     assert set(sa.inspect(sqlite_engine).get_table_names()) == {"alembic_version"}
     init_db(sqlite_engine)
     assert set(sa.inspect(sqlite_engine).get_table_names()) == EXPECTED_TABLES
+
+
+SNAPSHOT_TABLES = {"plan_depot", "plan_facility", "plan_line", "plan_pharmacist_shift", "plan_vehicle"}
+
+
+def _counts(engine: sa.Engine, tables: set[str]) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in sorted(tables)}
+
+
+def test_upgrading_a_0001_database_with_a_published_plan_keeps_it_loadable_and_exportable(
+    engine: sa.Engine, tiny: dict[str, int], tmp_path: Path
+) -> None:
+    """A database at 0001 holding master data and a published plan upgrades to head: every row is
+    kept, the run is backfilled from the master data as it is at upgrade time, and it loads and
+    exports. (The 0001 database is made by planning at head and downgrading, which must keep the
+    rows too.)"""
+    import datetime as dt
+
+    from ltc_scheduler import service
+    from ltc_scheduler.db import plans
+    from ltc_scheduler.exports.manifest_pdf import manifest_pdf
+    from ltc_scheduler.exports.stops_csv import stops_csv
+
+    day = dt.date(2026, 12, 1)
+    with session_scope(engine) as s:  # the tiny day's vial needs a line that makes vials
+        s.add(m.PackagingLine(name="Vials", kinds="vial_bottle", cards_per_hour=120))
+    outcome = service.plan_date(engine, date=day, started_by="old", time_limit_s=1)
+    with session_scope(engine) as s:
+        before = plans.load_plan_record(s, plan_run_id=outcome.plan_run_id)
+    assert before.plan.routes, "the tiny day must have at least one route"
+    kept = set(EXPECTED_TABLES) - SNAPSHOT_TABLES - {"alembic_version"}
+    rows_before = _counts(engine, kept)
+    assert rows_before["plan_stop"] >= 1 and rows_before["order_line"] == 5
+
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    assert current_revision(engine) == "0001"
+    assert set(sa.inspect(engine).get_table_names()) == set(EXPECTED_TABLES) - SNAPSHOT_TABLES
+    assert "timezone" not in {c["name"] for c in sa.inspect(engine).get_columns("plan_run")}
+    assert _counts(engine, kept) == rows_before
+
+    # master data changes while the database is still at 0001: the backfill sees today's rows
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE vehicle SET name = 'Van 1 (upgraded)' WHERE name = 'Van 1'"))
+    init_db(engine)
+    assert current_revision(engine) == "0002"
+    assert _counts(engine, kept) == rows_before
+    assert _counts(engine, SNAPSHOT_TABLES) == {
+        "plan_depot": 1,
+        "plan_facility": 2,
+        "plan_line": 2,
+        "plan_pharmacist_shift": 1,
+        "plan_vehicle": 2,
+    }
+    assert _diff(engine) == []
+
+    with session_scope(engine) as s:
+        after = plans.load_plan_record(s, plan_run_id=outcome.plan_run_id)
+        assert after.run.published is True
+    assert after.plan == before.plan
+    assert after.problem.timezone == "America/Chicago"
+    assert after.problem.verification == before.problem.verification
+    assert after.problem.facilities == before.problem.facilities
+    assert after.problem.lines == before.problem.lines
+    assert after.problem.depot == before.problem.depot
+    assert after.problem.orders == before.problem.orders
+    assert [v.name for v in after.problem.vehicles] == ["Van 1 (upgraded)", "Van 2"]
+    assert after.problem.settings == before.problem.settings
+    csv_text = stops_csv(after.plan, after.problem)
+    assert csv_text.count("\n") == 1 + sum(len(r.stops) for r in after.plan.routes)
+    first_stop = after.problem.facility(after.plan.routes[0].stops[0].facility_id)
+    assert first_stop.name in csv_text
+    assert manifest_pdf(after.plan, after.problem, 1).startswith(b"%PDF")

@@ -460,7 +460,7 @@ def test_export_command_writes_every_format_of_the_published_plan(
 ) -> None:
     from ltc_scheduler.cli import main
     from ltc_scheduler.config import get_settings
-    from ltc_scheduler.db import repository as repo
+    from ltc_scheduler.db import plans
     from ltc_scheduler.db.engine import make_engine, session_scope
 
     monkeypatch.setenv("DATABASE_URL", planned_demo)
@@ -488,8 +488,8 @@ def test_export_command_writes_every_format_of_the_published_plan(
     ]
     eng = make_engine(planned_demo)
     with session_scope(eng) as s:
-        run = repo.latest_plan_run(s, date=dt.date(2026, 12, 1))
-        plan = repo.load_plan(s, plan_run_id=run.id)
+        run = plans.latest_plan_run(s, date=dt.date(2026, 12, 1))
+        plan = plans.load_plan(s, plan_run_id=run.id)
     eng.dispose()
     rows = list(csv.DictReader(io.StringIO((tmp_path / "2026-12-01_route01_stops.csv").read_text())))
     assert [int(r["facility_id"]) for r in rows] == [s.facility_id for s in plan.routes[0].stops]

@@ -486,3 +486,32 @@ def test_an_uninitialised_database_says_what_to_run(tmp_path: Path, monkeypatch)
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert "Run `ltc-scheduler init` and `ltc-scheduler demo`" in at.sidebar.error[0].value
+
+
+def test_routes_page_shows_a_plan_as_it_was_made(
+    engine: sa.Engine, tiny: dict[str, int], monkeypatch
+) -> None:
+    """Publish, then rename the facility and the vehicle of route 1: the Routes page still shows the
+    names the plan was made with (it reads the plan's own record, not today's rows)."""
+    from ltc_scheduler import service
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the dashboard opens its own engine from DATABASE_URL (SQLite here)")
+    with session_scope(engine) as s:
+        s.add(m.PackagingLine(name="Vials", kinds="vial_bottle", cards_per_hour=120))
+    service.plan_date(engine, date=DEMO_DATE, started_by="test", time_limit_s=1)
+    day = _published(engine)
+    route = day.plan.routes[0]
+    old_vehicle = next(v.name for v in day.problem.vehicles if v.id == route.vehicle_id)
+    old_facility = day.problem.facility(route.stops[0].facility_id).name
+    with session_scope(engine) as s:
+        s.get(m.Vehicle, route.vehicle_id).name = "Renamed van"
+        s.get(m.Facility, route.stops[0].facility_id).name = "Renamed facility"
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LTC_TIMEZONE", "America/Chicago")
+    at = _app("routes")
+    assert at.dataframe[0].value["Route"].iloc[0].startswith(f"Route 1 - {old_vehicle}")
+    at.button_group(key="route_choice").set_value(1).run()
+    assert not at.exception
+    assert at.dataframe[0].value["Facility"].iloc[0] == old_facility
+    assert "Renamed" not in " ".join(at.dataframe[0].value["Facility"])
