@@ -29,7 +29,7 @@ run: install
 	$(BIN)/ltc-scheduler init
 	$(BIN)/ltc-scheduler demo --if-empty --date $(DATE)
 	$(BIN)/ltc-scheduler plan --date $(DATE) --if-missing
-	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false
 
 ## make test: install dev extras, lint, run the whole test suite
 test: dev
