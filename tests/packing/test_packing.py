@@ -355,3 +355,15 @@ def test_frozen_batches_keep_their_times_and_new_work_starts_after_now():
     assert got["B0001"] == done
     assert got["B0002"].start_min >= 600
     assert hard(p, res.batches) == []
+
+
+def test_bad_input_is_a_plain_value_error():
+    """A batch without cards, a repeated batch key or a zero time limit: ValueError naming it."""
+    bs = [batch("B0001", 1, cards=30)]
+    p = make_problem(orders_for(bs))
+    with pytest.raises(ValueError, match="batch B0001 has 0 cards"):
+        solve_packing(p, [replace(bs[0], cards=0)], FAST)
+    with pytest.raises(ValueError, match="batch key B0001 is used twice"):
+        solve_packing(p, [bs[0], bs[0]], FAST)
+    with pytest.raises(ValueError, match="time limit must be positive, got 0"):
+        solve_packing(p, bs, PackingParams(time_limit_s=0))

@@ -1,0 +1,177 @@
+"""Jobs and verification sessions from batches: what a line packs in one go, what a pharmacist
+checks in one go.
+
+* **jobs** — ``exact`` mode (at most ``PackingParams.exact_max_batches`` batches): one job per
+  batch. ``aggregated`` mode (busier days): the batches of one facility, packaging kind and
+  arrival wave (urgent ones apart or first, see :data:`~ltc_scheduler.packing.params.STRUCTURES`),
+  packed back to back, up to ``max_job_cards`` cards. Between batches of one job no changeover is
+  needed (same facility, same kind); minutes are rounded up on the job's card count, not per batch.
+* **verification sessions** — one per job in ``exact`` mode, one per facility and arrival wave in
+  ``aggregated`` mode (the delivery takes the facility's batches together anyway). A batch is
+  ready when its session is verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ltc_scheduler.errors import PlanningError
+from ltc_scheduler.packing.params import PackingParams
+from ltc_scheduler.plan.model import Batch
+from ltc_scheduler.problem.model import PackagingLine, PlanningProblem, Verification, split_by_cards
+
+__all__ = ["Job", "Session", "job_setup", "line_free_segments", "make_jobs", "pharmacist_capacity"]
+
+
+def line_free_segments(line: PackagingLine) -> list[tuple[int, int]]:
+    """Availability windows minus downtime, as sorted ``[start, end)`` segments."""
+    segs: list[tuple[int, int]] = []
+    for w in sorted(line.available, key=lambda w: w.start):
+        pieces = [(w.start, w.end)]
+        for d in line.downtime:
+            nxt = []
+            for a, b in pieces:
+                if d.end <= a or d.start >= b:
+                    nxt.append((a, b))
+                    continue
+                if d.start > a:
+                    nxt.append((a, d.start))
+                if d.end < b:
+                    nxt.append((d.end, b))
+            pieces = nxt
+        segs.extend(p for p in pieces if p[1] > p[0])
+    return sorted(segs)
+
+
+def pharmacist_capacity(verification: Verification, horizon: int) -> np.ndarray:
+    """Pharmacists on shift in each minute ``[0, horizon)``."""
+    cap = np.zeros(horizon, dtype=np.int32)
+    for s in verification.shifts:
+        a, b = max(0, s.start), min(horizon, s.end)
+        if b > a:
+            cap[a:b] += 1
+    return cap
+
+
+@dataclass(slots=True)
+class Job:
+    idx: int
+    batches: list[Batch]
+    kind: object
+    facility_id: int
+    lines: list[int]  # indexes into problem.lines
+    proc: dict[int, int]  # line idx -> packing minutes of all its batches
+    deadline: int
+    weight: int
+    earliest: int
+    session: int = -1
+    pre: dict[int, int] = field(default_factory=dict)  # reserved changeover inside the interval
+
+    @property
+    def key(self) -> str:
+        return self.batches[0].key
+
+
+@dataclass(slots=True)
+class Session:
+    idx: int
+    jobs: list[int]
+    verify: int
+    deadline: int
+    weight: int
+    facility_id: int = 0
+
+
+def make_jobs(
+    problem: PlanningProblem,
+    batches: Sequence[Batch],
+    params: PackingParams,
+    earliest: int,
+    wave: int = 180,
+    urgent_apart: bool = True,
+    session_per_kind: bool = False,
+) -> tuple[list[Job], list[Session], str]:
+    s = problem.settings
+    received = {o.id: o.received_min for o in problem.orders}
+
+    def release(b: Batch) -> int:
+        return max([earliest] + [received.get(i, earliest) for i in b.order_line_ids])
+
+    aggregate = len(batches) > params.exact_max_batches
+    groups: list[list[Batch]]
+    if not aggregate:
+        groups = [[b] for b in batches]
+    else:
+        cap = params.max_job_cards or 4 * s.max_batch_cards
+        by_key: dict[tuple, list[Batch]] = {}
+        for b in batches:  # batches received hours apart (a STAT at 14:00) never share a job
+            # routine batches of a facility travel together (one stop), so they gain nothing from
+            # arrival waves; urgent ones go in waves
+            urgent = b.stat and urgent_apart
+            wave_no = (release(b) - earliest) // wave if urgent or not urgent_apart else 0
+            by_key.setdefault((b.facility_id, str(b.kind), urgent, wave_no), []).append(b)
+        groups = [
+            run
+            for key in sorted(by_key)
+            for run in split_by_cards(sorted(by_key[key], key=lambda b: (b.deadline_min, b.key)), cap)
+        ]
+    jobs: list[Job] = []
+    for g in groups:
+        b0 = g[0]
+        lines = [i for i, ln in enumerate(problem.lines) if b0.kind in ln.kinds and line_free_segments(ln)]
+        if not lines:
+            raise PlanningError(
+                f"batch {b0.key} ({b0.cards} cards of {b0.kind}) cannot be packed: "
+                f"no packaging line makes {b0.kind} (or none is available today)"
+            )
+        cards = sum(b.cards for b in g)
+        jobs.append(
+            Job(
+                idx=len(jobs),
+                batches=list(g),
+                kind=b0.kind,
+                facility_id=b0.facility_id,
+                lines=lines,
+                proc={i: problem.lines[i].process_minutes(cards) for i in lines},
+                deadline=min(b.deadline_min for b in g),
+                weight=(s.stat_weight if any(b.stat for b in g) else 1),
+                earliest=max(release(b) for b in g),
+            )
+        )
+    # verification sessions
+    by_session: dict[tuple, list[Job]] = {}
+    for j in jobs:
+        key: tuple = (
+            (j.idx,)
+            if not aggregate
+            else (
+                j.facility_id,
+                str(j.kind) if session_per_kind else "",
+                urgent_apart and j.weight > 1,
+                (j.earliest - earliest) // wave if j.weight > 1 or not urgent_apart else 0,
+            )
+        )
+        by_session.setdefault(key, []).append(j)
+    sessions: list[Session] = []
+    for key in sorted(by_session):
+        js = by_session[key]
+        for j in js:
+            j.session = len(sessions)
+        sessions.append(
+            Session(
+                idx=len(sessions),
+                jobs=[j.idx for j in js],
+                verify=problem.verification.verify_minutes(sum(b.cards for j in js for b in j.batches)),
+                deadline=min(j.deadline for j in js),
+                weight=max(j.weight for j in js),
+                facility_id=js[0].facility_id,
+            )
+        )
+    return jobs, sessions, ("aggregated" if aggregate else "exact")
+
+
+def job_setup(line: PackagingLine, a: Job, b: Job) -> int:
+    return line.changeover(a.kind, a.facility_id, b.kind, b.facility_id)
