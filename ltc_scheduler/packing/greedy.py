@@ -12,10 +12,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ltc_scheduler.packing.jobs import Job, Session, job_setup, line_free_segments
+from ltc_scheduler.packing.params import URGENT_SWITCH_MIN
 from ltc_scheduler.plan.model import Batch
 from ltc_scheduler.problem.model import PlanningProblem
 
-__all__ = ["Schedule", "best_greedy", "fit", "greedy", "objective_of", "weighted_lateness"]
+__all__ = [
+    "Schedule",
+    "best_greedy",
+    "fit",
+    "greedy",
+    "lateness_cost",
+    "objective_of",
+    "urgent_wait",
+    "weighted_lateness",
+]
 
 
 @dataclass(slots=True)
@@ -72,10 +82,12 @@ def greedy(
     With ``affinity`` (line -> packaging kind), a line that makes several kinds takes jobs of its
     kind first (few kind changeovers) and helps with the others when none of its kind is ready.
 
-    "Most urgent" = earliest deadline wave (``wave_min`` minutes), then STAT, then the same kind as
-    the line's last job (fewer kind changeovers), then the previous plan's line, then the fewest
-    compatible lines, then the earliest deadline. A session is verified as soon as its last job is
-    packed and a pharmacist is free.
+    "Most urgent" = urgent (STAT, first dose, new admission) first on a line that makes its kind
+    now (or has not started), and on any line once it has waited ``URGENT_SWITCH_MIN`` minutes
+    (a kind changeover costs more line time than most urgent jobs take); then the earliest deadline
+    wave (``wave_min`` minutes), then STAT, then the same kind as the line's last job (fewer kind
+    changeovers), then the previous plan's line, then the fewest compatible lines, then the
+    earliest deadline. Verification: see :func:`_verify`.
     """
     sched = Schedule({}, {}, {})
     usage = usage.copy()
@@ -92,29 +104,11 @@ def greedy(
         for li in j.lines:
             on_line[li][j.idx] = j
 
-    taken: set[tuple[int, int, int]] = set()
+    complete: list[int] = []  # sessions whose jobs are all packed (or left out)
 
     def verify_session(sid: int) -> None:
-        if sid not in ends:  # every job of the session was left out
-            return
-        ses = sessions[sid]
-        v = first_free(cap, usage, ends[sid], ses.verify)
-        # two checks of one facility never share the exact same interval (the plan tells sessions
-        # apart by facility and interval)
-        while v is not None and (ses.facility_id, v, ses.verify) in taken:
-            v = first_free(cap, usage, v + 1, ses.verify)
-        if v is None:
-            for jid in sessions[sid].jobs:
-                if jid in sched.line:
-                    sched.fail(
-                        jid,
-                        "cannot be verified before the last pharmacist shift ends: "
-                        "verification capacity is exhausted today",
-                    )
-            return
-        usage[v : v + ses.verify] += 1
-        sched.verify[sid] = v
-        taken.add((ses.facility_id, v, ses.verify))
+        if sid in ends:  # else every job of the session was left out
+            complete.append(sid)
 
     def drop_job(j: Job, reason: str) -> None:
         sched.fail(j.idx, reason)
@@ -141,10 +135,13 @@ def greedy(
             continue
         prev = last[li]
 
-        def rank(j: Job, prev=prev, li=li):
+        def rank(j: Job, prev=prev, li=li, t=t):
             same = prev is not None and prev.kind == j.kind
             pref = 0 if preferred and preferred.get(j.idx) == li else 1
             return (
+                0
+                if j.urgent and (prev is None or prev.kind == j.kind or t - j.earliest >= URGENT_SWITCH_MIN)
+                else 1,
                 0 if affinity is None or affinity.get(li, j.kind) == j.kind else 1,
                 j.deadline // wave_min,
                 -j.weight,
@@ -191,11 +188,66 @@ def greedy(
         left[sid] -= 1
         if left[sid] == 0:
             verify_session(sid)
+    _verify(sessions, complete, ends, cap, usage, sched)
     # jobs left out do not count as placed
     for jid in sched.failed:
         sched.line.pop(jid, None)
         sched.start.pop(jid, None)
     return sched
+
+
+def _verify(
+    sessions: list[Session],
+    complete: list[int],
+    ends: Mapping[int, int],
+    cap: np.ndarray,
+    usage: np.ndarray,
+    sched: Schedule,
+) -> None:
+    """Pharmacists: urgent sessions first, each at the first free pharmacist after its packing
+    ends; then the routine ones in the order their packing ends, around them. Two checks of one
+    facility never share the exact same interval (the plan tells sessions apart by it)."""
+    taken: set[tuple[int, int, int]] = set()
+    order = sorted(
+        complete, key=lambda sid: (not sessions[sid].urgent, ends[sid], sessions[sid].deadline, sid)
+    )
+    for sid in order:
+        ses = sessions[sid]
+        v = first_free(cap, usage, ends[sid], ses.verify)
+        while v is not None and (ses.facility_id, v, ses.verify) in taken:
+            v = first_free(cap, usage, v + 1, ses.verify)
+        if v is None:
+            for jid in ses.jobs:
+                if jid in sched.line:
+                    sched.fail(
+                        jid,
+                        "cannot be verified before the last pharmacist shift ends: "
+                        "verification capacity is exhausted today",
+                    )
+            continue
+        usage[v : v + ses.verify] += 1
+        sched.verify[sid] = v
+        taken.add((ses.facility_id, v, ses.verify))
+
+
+def urgent_wait(sessions: list[Session], sched: Schedule) -> int:
+    """Minutes urgent sessions are ready after their target (received + own packing and check +
+    ``URGENT_SLACK_MIN``), summed."""
+    return sum(
+        max(0, sched.verify[s.idx] + s.verify - s.target)
+        for s in sessions
+        if s.target is not None and s.idx in sched.verify
+    )
+
+
+def lateness_cost(sessions: list[Session], sched: Schedule) -> int:
+    """The objective's lateness tier: weighted lateness against the ready-by deadlines plus the
+    urgent sessions' minutes past their target, weighted alike."""
+    return weighted_lateness(sessions, sched) + sum(
+        s.weight * max(0, sched.verify[s.idx] + s.verify - s.target)
+        for s in sessions
+        if s.target is not None and s.idx in sched.verify
+    )
 
 
 def weighted_lateness(sessions: list[Session], sched: Schedule) -> int:
@@ -244,7 +296,7 @@ def best_greedy(
         s = greedy(
             problem, jobs, sessions, circuit_lines, line_ready, line_last, cap, usage, preferred, wave, aff
         )
-        key = (len(s.failed), weighted_lateness(sessions, s))
+        key = (len(s.failed), lateness_cost(sessions, s))
         if best_key is None or key < best_key:
             best, best_key = s, key
     assert best is not None
@@ -266,8 +318,8 @@ def objective_of(jobs, sessions, sched: Schedule, lines, circuit_lines, campaign
         else:
             changeovers += len({(j.kind, sched.campaign[j.idx]) for j in seq})
     return float(
-        z * len(sched.failed)
-        + a * weighted_lateness(sessions, sched)
+        z * sum(jobs[jid].weight for jid in sched.failed)
+        + a * lateness_cost(sessions, sched)
         + b * max(ready.values(), default=0)
         + c * changeovers
         + (d * sum(ready.values()) if d else 0)

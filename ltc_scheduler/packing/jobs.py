@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ltc_scheduler.errors import PlanningError
-from ltc_scheduler.packing.params import PackingParams
+from ltc_scheduler.packing.params import URGENT_JOIN_MIN, URGENT_SLACK_MIN, PackingParams
 from ltc_scheduler.plan.model import Batch
 from ltc_scheduler.problem.model import PackagingLine, PlanningProblem, Verification, split_by_cards
 
@@ -69,6 +69,8 @@ class Job:
     earliest: int
     session: int = -1
     pre: dict[int, int] = field(default_factory=dict)  # reserved changeover inside the interval
+    #: STAT / first dose / new admission (and ``stat_weight`` > 1): goes first on the floor
+    urgent: bool = False
 
     @property
     def key(self) -> str:
@@ -83,6 +85,26 @@ class Session:
     deadline: int
     weight: int
     facility_id: int = 0
+    urgent: bool = False
+    #: urgent sessions: ready by then (received + own packing + verification + URGENT_SLACK_MIN)
+    target: int | None = None
+
+
+def _urgent_groups(batches: list[Batch], release, cap: int) -> list[list[Batch]]:
+    """Urgent batches of one facility and kind share a job only when received within
+    ``URGENT_JOIN_MIN`` of each other (a STAT never waits for a later one)."""
+    out: list[list[Batch]] = []
+    run: list[Batch] = []
+    for b in sorted(batches, key=lambda b: (release(b), b.deadline_min, b.key)):
+        if run and (
+            release(b) - release(run[0]) > URGENT_JOIN_MIN or sum(x.cards for x in run) + b.cards > cap
+        ):
+            out.append(run)
+            run = []
+        run.append(b)
+    if run:
+        out.append(run)
+    return out
 
 
 def make_jobs(
@@ -90,12 +112,15 @@ def make_jobs(
     batches: Sequence[Batch],
     params: PackingParams,
     earliest: int,
-    wave: int = 180,
-    urgent_apart: bool = True,
+    routine_wave: int | None = None,
     session_per_kind: bool = False,
 ) -> tuple[list[Job], list[Session], str]:
+    """Jobs and sessions. Urgent batches never share a job or a verification session with routine
+    ones; on aggregated days routine batches of one facility and kind form one job per
+    ``routine_wave`` minutes of arrival (``None``: the whole day), split at ``max_job_cards``."""
     s = problem.settings
     received = {o.id: o.received_min for o in problem.orders}
+    priority = s.stat_weight > 1
 
     def release(b: Batch) -> int:
         return max([earliest] + [received.get(i, earliest) for i in b.order_line_ids])
@@ -107,17 +132,19 @@ def make_jobs(
     else:
         cap = params.max_job_cards or 4 * s.max_batch_cards
         by_key: dict[tuple, list[Batch]] = {}
-        for b in batches:  # batches received hours apart (a STAT at 14:00) never share a job
-            # routine batches of a facility travel together (one stop), so they gain nothing from
-            # arrival waves; urgent ones go in waves
-            urgent = b.stat and urgent_apart
-            wave_no = (release(b) - earliest) // wave if urgent or not urgent_apart else 0
-            by_key.setdefault((b.facility_id, str(b.kind), urgent, wave_no), []).append(b)
-        groups = [
-            run
-            for key in sorted(by_key)
-            for run in split_by_cards(sorted(by_key[key], key=lambda b: (b.deadline_min, b.key)), cap)
-        ]
+        for b in batches:
+            if b.stat:
+                by_key.setdefault((b.facility_id, str(b.kind), True, 0), []).append(b)
+                continue
+            # routine batches of a facility travel together (one stop): by default one job a day
+            wave_no = (release(b) - earliest) // routine_wave if routine_wave else 0
+            by_key.setdefault((b.facility_id, str(b.kind), False, wave_no), []).append(b)
+        groups = []
+        for key in sorted(by_key):
+            if key[2]:
+                groups.extend(_urgent_groups(by_key[key], release, cap))
+            else:
+                groups.extend(split_by_cards(sorted(by_key[key], key=lambda b: (b.deadline_min, b.key)), cap))
     jobs: list[Job] = []
     for g in groups:
         b0 = g[0]
@@ -128,6 +155,7 @@ def make_jobs(
                 f"no packaging line makes {b0.kind} (or none is available today)"
             )
         cards = sum(b.cards for b in g)
+        stat = any(b.stat for b in g)
         jobs.append(
             Job(
                 idx=len(jobs),
@@ -137,37 +165,42 @@ def make_jobs(
                 lines=lines,
                 proc={i: problem.lines[i].process_minutes(cards) for i in lines},
                 deadline=min(b.deadline_min for b in g),
-                weight=(s.stat_weight if any(b.stat for b in g) else 1),
+                weight=(s.stat_weight if stat else 1),
                 earliest=max(release(b) for b in g),
+                urgent=stat and priority,
             )
         )
     # verification sessions
     by_session: dict[tuple, list[Job]] = {}
     for j in jobs:
-        key: tuple = (
-            (j.idx,)
-            if not aggregate
-            else (
-                j.facility_id,
-                str(j.kind) if session_per_kind else "",
-                urgent_apart and j.weight > 1,
-                (j.earliest - earliest) // wave if j.weight > 1 or not urgent_apart else 0,
-            )
-        )
+        key: tuple
+        if not aggregate or j.urgent or j.weight > 1:
+            key = (0, j.idx)
+        else:
+            wave_no = (j.earliest - earliest) // routine_wave if routine_wave else 0
+            key = (1, j.facility_id, str(j.kind) if session_per_kind else "", wave_no)
         by_session.setdefault(key, []).append(j)
     sessions: list[Session] = []
     for key in sorted(by_session):
         js = by_session[key]
         for j in js:
             j.session = len(sessions)
+        verify = problem.verification.verify_minutes(sum(b.cards for j in js for b in j.batches))
+        urgent = any(j.urgent for j in js)
         sessions.append(
             Session(
                 idx=len(sessions),
                 jobs=[j.idx for j in js],
-                verify=problem.verification.verify_minutes(sum(b.cards for j in js for b in j.batches)),
+                verify=verify,
                 deadline=min(j.deadline for j in js),
                 weight=max(j.weight for j in js),
                 facility_id=js[0].facility_id,
+                urgent=urgent,
+                target=(
+                    max(j.earliest + min(j.proc.values()) for j in js) + verify + URGENT_SLACK_MIN
+                    if urgent
+                    else None
+                ),
             )
         )
     return jobs, sessions, ("aggregated" if aggregate else "exact")

@@ -31,12 +31,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ltc_scheduler.packing.greedy import Schedule
+from ltc_scheduler.packing.greedy import Schedule, first_free, fit
 from ltc_scheduler.packing.jobs import Job, Session, job_setup
 from ltc_scheduler.packing.params import BIG_MODEL_JOBS, PRESOLVE_BIG, PackingParams
 from ltc_scheduler.problem.model import PackagingLine
 
-__all__ = ["ModelData", "PackingModel", "build_model", "run_solver", "status_name"]
+__all__ = [
+    "ModelData",
+    "PackingModel",
+    "build_model",
+    "relaxation_bound",
+    "run_solver",
+    "status_name",
+]
 
 
 @dataclass
@@ -77,6 +84,7 @@ class PackingModel:
     arc_lits: dict = field(default_factory=dict)  # (line, job a, job b) -> b right after a
     ends_lits: dict = field(default_factory=dict)  # line -> (empty, first lits, last lits)
     late_vars: list = field(default_factory=list)
+    wait_vars: dict = field(default_factory=dict)  # urgent session -> minutes past its target
     lat_terms: list = field(default_factory=list)
     lat_ub: int = 0
     mk: cp_model.IntVar | None = None
@@ -184,7 +192,8 @@ def add_campaigns(pm: PackingModel, d: ModelData) -> None:
         for kind in sorted({x.kind for x in d.cand[li]}, key=str):
             js = [x for x in d.cand[li] if x.kind == kind]
             used = [d.greedy.campaign[x.idx] for x in js if d.greedy.line.get(x.idx) == li]
-            k_runs = min(max(max(used, default=-1) + 2, 2), d.params.max_runs)
+            # at least as many runs as the greedy start used (urgent jobs may split a kind's runs)
+            k_runs = max(min(max(max(used, default=-1) + 2, 2), d.params.max_runs), max(used, default=-1) + 1)
             prev_q = prev_e = None
             for c in range(k_runs):
                 q = m.new_bool_var(f"q{li}_{kind}_{c}")
@@ -245,7 +254,9 @@ def add_circuits(pm: PackingModel, d: ModelData) -> None:
 
 
 def add_lateness(pm: PackingModel, d: ModelData) -> None:
-    """Minutes each verified session is ready after its ready-by deadline, times its weight."""
+    """Minutes each verified session is ready after its ready-by deadline, times its weight; an
+    urgent session also counts its minutes past its target (received + its own packing and check +
+    ``URGENT_SLACK_MIN``), so urgent work goes first on the lines and with the pharmacists."""
     m = pm.m
     for s in d.sessions:
         ub = max(0, pm.big_h - s.deadline)
@@ -254,22 +265,32 @@ def add_lateness(pm: PackingModel, d: ModelData) -> None:
         m.add(ls >= pm.R[s.idx] - s.deadline).only_enforce_if(pm.PS[s.idx])
         pm.lat_terms.append(s.weight * ls)
         pm.lat_ub += s.weight * ub
+        if s.target is not None:  # urgent first: minutes past its target weigh like lateness
+            wub = max(0, pm.big_h - s.target)
+            w = m.new_int_var(0, wub, f"wait{s.idx}")
+            pm.wait_vars[s.idx] = w
+            m.add(w >= pm.R[s.idx] - s.target).only_enforce_if(pm.PS[s.idx])
+            pm.lat_terms.append(s.weight * w)
+            pm.lat_ub += s.weight * wub
 
 
 def set_objective(pm: PackingModel, d: ModelData) -> None:
-    """Left out >> weighted lateness >> makespan >> changeovers >> sum of ready times."""
+    """Left out (urgent jobs weigh ``stat_weight``) >> weighted lateness (and urgent minutes past
+    target) >> makespan >> changeovers >> sum of ready times."""
     m, big_h = pm.m, pm.big_h
     pm.mk = m.new_int_var(0, big_h, "makespan")
     for s in d.sessions:
         m.add(pm.mk >= pm.R[s.idx]).only_enforce_if(pm.PS[s.idx])
     n_co = len(pm.changeover_lits)
     d_coef, c_coef = 1, len(d.sessions) * (big_h + 1) + 1
-    if (len(d.jobs) + 1) * (pm.lat_ub + 1) * c_coef * (n_co + 1) * (big_h + 1) >= 2**61:
+    if (sum(j.weight for j in d.jobs) + 1) * (pm.lat_ub + 1) * c_coef * (n_co + 1) * (big_h + 1) >= 2**61:
         d_coef, c_coef = 0, 1
     b_coef = c_coef * (n_co + 1)
     a_coef = b_coef * (big_h + 1)
     z_coef = a_coef * (pm.lat_ub + 1)
-    objective = z_coef * sum(pm.U) + a_coef * sum(pm.lat_terms) + b_coef * pm.mk
+    objective = (
+        z_coef * sum(j.weight * pm.U[j.idx] for j in d.jobs) + a_coef * sum(pm.lat_terms) + b_coef * pm.mk
+    )
     objective += c_coef * sum(pm.changeover_lits)
     if d_coef:
         objective += sum(pm.R)
@@ -355,6 +376,45 @@ def build_model(d: ModelData) -> PackingModel:
     set_objective(pm, d)
     add_hints(pm, d)
     return pm
+
+
+def relaxation_bound(d: ModelData, coefs: tuple[int, int, int, int, int]) -> float:
+    """A lower bound of the objective from a relaxation: every job alone on the lines and every
+    session alone with the pharmacists (no other work competes). A session is then ready at the
+    earliest at ``r`` = its jobs' earliest end on any compatible line (inside a free segment) then
+    the first minute a pharmacist is free for its whole check; lateness, urgent minutes past target,
+    makespan and the sum of ready times are at least what these ``r`` give; changeovers at least 0.
+    A job that fits on no line must be left out. Sessions that cannot be verified at all do not
+    count (leaving a job out costs more than all the lower tiers together)."""
+    z, a, b, _c, dd = coefs
+    left_out = 0
+    end_lb: dict[int, int] = {}
+    for j in d.jobs:
+        best = None
+        for li in j.lines:
+            dur = j.pre[li] + j.proc[li]
+            st = fit(d.segs[li], max(j.earliest, d.line_ready[li]), dur)
+            if st is not None and (best is None or st + dur < best):
+                best = st + dur
+        if best is None:
+            left_out += j.weight
+        else:
+            end_lb[j.idx] = best
+    lat = mk = total = 0
+    for s in d.sessions:
+        ends = [end_lb[jid] for jid in s.jobs if jid in end_lb]
+        if not ends:
+            continue
+        v = first_free(d.cap, d.usage, max(ends), s.verify)
+        if v is None:
+            continue
+        r = v + s.verify
+        lat += s.weight * max(0, r - s.deadline)
+        if s.target is not None:
+            lat += s.weight * max(0, r - s.target)
+        mk = max(mk, r)
+        total += r
+    return float(z * left_out + a * lat + b * mk + (dd * total if dd else 0))
 
 
 def run_solver(pm: PackingModel, d: ModelData, time_left_s: float) -> tuple[int, cp_model.CpSolver]:

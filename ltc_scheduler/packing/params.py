@@ -4,20 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BIG_MODEL_JOBS", "PRESOLVE_BIG", "STRUCTURES", "PackingParams"]
+__all__ = [
+    "BIG_MODEL_JOBS",
+    "PRESOLVE_BIG",
+    "STRUCTURES",
+    "URGENT_JOIN_MIN",
+    "URGENT_SLACK_MIN",
+    "URGENT_SWITCH_MIN",
+    "PackingParams",
+]
 
-#: aggregated mode, the job structures tried: (arrival wave in minutes, urgent batches apart,
-#: verification session per kind). Urgent apart: the routine batches of one facility and kind
-#: form one job (they travel together anyway) and urgent ones one job per arrival wave (counted
-#: from the first line opening); otherwise every batch of one facility, kind and wave shares a job.
-#: Verification sessions follow the same split per facility, across kinds or per kind.
-STRUCTURES: tuple[tuple[int, bool, bool], ...] = (
-    (120, True, False),
-    (120, True, True),
-    (240, True, True),
-    (360, True, True),
-    (180, False, False),
+#: aggregated mode, the job structures tried: (routine arrival wave in minutes, verification
+#: session per kind). Routine batches of one facility and kind form one job per arrival wave
+#: (``None``: one for the whole day: they travel together anyway); verification sessions follow the
+#: same split per facility, across kinds or per kind. Urgent batches are always jobs and sessions
+#: of their own.
+STRUCTURES: tuple[tuple[int | None, bool], ...] = (
+    (None, False),
+    (None, True),
+    (180, False),
 )
+
+#: urgent batches (STAT, first dose, new admission) of one facility and kind share a job only when
+#: received within this many minutes of each other
+URGENT_JOIN_MIN = 10
+#: an urgent batch should be ready this many minutes after its own packing and verification could
+#: end if it went first (minutes past that weigh ``stat_weight`` in the objective)
+URGENT_SLACK_MIN = 15
+#: the greedy start: a line set up for another packaging kind takes an urgent job ahead of its
+#: routine work once the urgent job has waited this many minutes
+URGENT_SWITCH_MIN = 30
 
 #: above this many jobs CP-SAT runs without presolve (measured: presolve alone took 5 s on the
 #: large demo day's 1,300 jobs)

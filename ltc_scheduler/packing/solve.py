@@ -17,6 +17,7 @@ Impossible inputs raise :class:`PlanningError` naming the cause.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,15 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from ltc_scheduler.errors import PlanningError
-from ltc_scheduler.packing.greedy import Schedule, best_greedy, fit, objective_of, weighted_lateness
+from ltc_scheduler.packing.greedy import (
+    Schedule,
+    best_greedy,
+    fit,
+    lateness_cost,
+    objective_of,
+    urgent_wait,
+    weighted_lateness,
+)
 from ltc_scheduler.packing.jobs import (
     Job,
     Session,
@@ -34,11 +43,11 @@ from ltc_scheduler.packing.jobs import (
     make_jobs,
     pharmacist_capacity,
 )
-from ltc_scheduler.packing.model import ModelData, build_model, run_solver, status_name
+from ltc_scheduler.packing.model import ModelData, build_model, relaxation_bound, run_solver, status_name
 from ltc_scheduler.packing.params import STRUCTURES, PackingParams
 from ltc_scheduler.plan.model import Batch, SolveStats
 from ltc_scheduler.problem.clock import clock
-from ltc_scheduler.problem.model import PlanningProblem
+from ltc_scheduler.problem.model import PackagingLine, PlanningProblem
 
 __all__ = ["PackingParams", "PackingResult", "line_free_segments", "solve_packing"]
 
@@ -143,18 +152,15 @@ def _best_variant(
     day: _Day,
     hint_lines: Mapping[str, int] | None,
 ) -> _Variant:
-    """Aggregated days: try a few job structures (urgent batches apart or not, arrival waves of
-    2-4 h) and keep the one whose greedy schedule is best; CP-SAT then improves that one."""
+    """Aggregated days: try a few job structures (:data:`STRUCTURES`) and keep the one whose
+    greedy schedule is best; CP-SAT then improves that one."""
     lines = problem.lines
     line_index = {ln.id: i for i, ln in enumerate(lines)}
     variants = STRUCTURES if len(batches) > params.exact_max_batches else STRUCTURES[:1]
     best: _Variant | None = None
     best_key = None
-    errors: list[PlanningError] = []
-    for wave, urgent_apart, per_kind in variants:
-        v_jobs, v_sessions, v_mode = make_jobs(
-            problem, batches, params, day.earliest, wave, urgent_apart, per_kind
-        )
+    for wave, per_kind in variants:
+        v_jobs, v_sessions, v_mode = make_jobs(problem, batches, params, day.earliest, wave, per_kind)
         v_cand: dict[int, list[Job]] = {i: [] for i in range(len(lines))}
         for j in v_jobs:
             for li in j.lines:
@@ -166,11 +172,6 @@ def _best_variant(
         for j in v_jobs:
             for li in j.lines:
                 j.pre[li] = 0 if li in v_circuit else lines[li].changeover_facility_min
-        try:
-            _precheck(problem, v_sessions, v_jobs, day.cap, day.usage, day.line_ready, day.earliest)
-        except PlanningError as exc:
-            errors.append(exc)
-            continue
         preferred = None
         if hint_lines:
             preferred = {
@@ -190,12 +191,11 @@ def _best_variant(
             preferred,
         )
         left_out = sum(len(v_jobs[jid].batches) for jid in v_greedy.failed)
-        key = (left_out, weighted_lateness(v_sessions, v_greedy))
+        key = (left_out, lateness_cost(v_sessions, v_greedy))
         if best_key is None or key < best_key:
             best_key = key
             best = _Variant(v_jobs, v_sessions, v_mode, v_cand, v_circuit, v_campaign, v_greedy)
-    if best is None:
-        raise errors[0]
+    assert best is not None
     return best
 
 
@@ -224,6 +224,8 @@ def solve_packing(
         )
     day = _day(problem, frozen)
     batches, unpacked = _packable(problem, batches, day.cap, day.usage, day.line_ready, day.earliest)
+    batches, over = _trim_to_capacity(problem, batches, day)
+    unpacked += over
     if not batches:
         return PackingResult(
             tuple(frozen),
@@ -287,7 +289,9 @@ def solve_packing(
             g_obj = greedy_objective()
             if g_obj < objective:  # CP-SAT did not get past its warm start in time: keep the greedy
                 sched, objective, status = greedy, g_obj, status + "/GREEDY"
-        return ctx.result(sched, status, wall, objective, min(solver.best_objective_bound, objective))
+        relaxed = relaxation_bound(data, pm.coefs)
+        bound = max(solver.best_objective_bound, relaxed)
+        return ctx.result(sched, status, wall, objective, min(bound, objective), relaxed)
     if code == cp_model.INFEASIBLE:
         raise PlanningError(
             "the packaging schedule is infeasible: "
@@ -299,8 +303,9 @@ def solve_packing(
     # is reported, not silently dropped)
     if greedy.line:
         g_obj = greedy_objective()
-        bound = solver.best_objective_bound
-        return ctx.result(greedy, "GREEDY", wall, g_obj, bound if bound <= g_obj else None)
+        relaxed = relaxation_bound(data, pm.coefs)
+        bound = max(solver.best_objective_bound, relaxed)
+        return ctx.result(greedy, "GREEDY", wall, g_obj, min(bound, g_obj), relaxed)
     raise PlanningError(f"no packaging schedule found within {params.time_limit_s:.0f} s: {greedy.failure}")
 
 
@@ -351,29 +356,82 @@ def _packable(
     return ok, bad
 
 
-def _precheck(problem, sessions, jobs, cap, usage, line_ready, earliest) -> None:
-    """Capacity causes that make the schedule impossible, named in plain words."""
-    need = sum(s.verify for s in sessions)
-    have = int((cap[max(0, earliest) :] - usage[max(0, earliest) :]).clip(min=0).sum())
-    if need > have:
-        raise PlanningError(
-            f"verification needs {need} pharmacist-minutes but the shifts offer only {have}: "
-            "add a pharmacist shift or move orders to another day"
+def _fix_line_hours(lines: list[PackagingLine], short: float) -> str:
+    fastest = max(lines, key=lambda ln: (ln.cards_per_hour, -ln.id))
+    return f"keep {fastest.name} open {math.ceil(short):,} minutes longer, or move orders to another day"
+
+
+def _trim_to_capacity(
+    problem: PlanningProblem, batches: list[Batch], day: _Day
+) -> tuple[list[Batch], list[tuple[Batch, str]]]:
+    """Overload gives a plan: when a packaging kind needs more line-minutes than its lines are open
+    (or verification more pharmacist-minutes than are on shift), keep what fits in priority order
+    (urgent and overdue first, then by ready-by deadline) and report the rest with the numbers and
+    the cheapest fix. Minutes are counted unrounded at the fastest line's rate (a lower bound of
+    the need), so nothing is left out that could fit; the schedule leaves out what still does not."""
+    received = {o.id: o.received_min for o in problem.orders}
+    lines = problem.lines
+
+    def release(b: Batch) -> int:
+        return max([day.earliest] + [received.get(i, day.earliest) for i in b.order_line_ids])
+
+    def rate(kind) -> int:
+        return max((ln.cards_per_hour for ln in lines if kind in ln.kinds), default=1)
+
+    def line_min(b: Batch) -> float:
+        return b.cards * 60 / rate(b.kind)
+
+    def priority(b: Batch) -> tuple:
+        overdue = b.deadline_min < release(b) + line_min(b)
+        return (not b.stat, not overdue, b.deadline_min, b.key)
+
+    def keep_in_order(group: list[Batch], cost, have: float) -> tuple[list[Batch], list[Batch]]:
+        kept, dropped, used = [], [], 0.0
+        for b in sorted(group, key=priority):
+            if used + cost(b) <= have + 1e-9:
+                kept.append(b)
+                used += cost(b)
+            else:
+                dropped.append(b)
+        return kept, dropped
+
+    out: list[tuple[Batch, str]] = []
+    keep: list[Batch] = []
+    by_kind: dict[object, list[Batch]] = {}
+    for b in batches:
+        by_kind.setdefault(b.kind, []).append(b)
+    for kind in sorted(by_kind, key=str):
+        group = by_kind[kind]
+        makers = [li for li, ln in enumerate(lines) if kind in ln.kinds]
+        avail = sum(
+            max(0, b - max(a, day.line_ready[li], day.earliest)) for li in makers for a, b in day.segs[li]
         )
-    by_kind: dict[object, int] = {}
-    for j in jobs:
-        by_kind[j.kind] = by_kind.get(j.kind, 0) + min(j.proc.values())
-    for kind, minutes in by_kind.items():
-        avail = 0
-        for li, ln in enumerate(problem.lines):
-            if kind in ln.kinds:
-                for a, b in line_free_segments(ln):
-                    avail += max(0, b - max(a, line_ready[li], earliest))
-        if minutes > avail:
-            raise PlanningError(
-                f"{kind} packaging needs at least {minutes} line-minutes but the lines that make it "
-                f"are open only {avail} minutes: add line hours or move orders"
-            )
+        need = sum(line_min(b) for b in group)
+        if not makers or need <= avail:
+            keep.extend(group)
+            continue
+        names = ", ".join(lines[li].name for li in makers)
+        why = (
+            f"packaging capacity ({names}: {math.ceil(need):,} minutes needed, {avail:,} open): "
+            f"cheapest fix: {_fix_line_hours([lines[li] for li in makers], need - avail)}"
+        )
+        kept, dropped = keep_in_order(group, line_min, avail)
+        keep.extend(kept)
+        out.extend((b, why) for b in dropped)
+    mpc = problem.verification.minutes_per_card
+    have = float((day.cap[day.earliest :] - day.usage[day.earliest :]).clip(min=0).sum())
+    need = sum(b.cards * mpc for b in keep)
+    if need > have:
+        why = (
+            f"verification capacity (pharmacists: {math.ceil(need):,} minutes needed, {int(have):,} on "
+            f"shift): cheapest fix: one more pharmacist shift of {math.ceil(need - have):,} minutes, "
+            "or move orders to another day"
+        )
+        keep, dropped = keep_in_order(keep, lambda b: b.cards * mpc, have)
+        out.extend((b, why) for b in dropped)
+    order = {b.key: n for n, b in enumerate(batches)}
+    keep.sort(key=lambda b: order[b.key])
+    return keep, out
 
 
 @dataclass
@@ -387,7 +445,9 @@ class _Ctx:
     circuit_lines: set[int]
     unpacked: list[tuple[Batch, str]]
 
-    def result(self, sched: Schedule, status: str, wall: float, objective, bound) -> PackingResult:
+    def result(
+        self, sched: Schedule, status: str, wall: float, objective, bound, relaxed: float | None = None
+    ) -> PackingResult:
         """Batches with their times: packed back to back inside a job (minutes rounded up on the
         running card count: a tiny batch inside a run may take 0 whole minutes, the run takes what
         its cards need); the batches of one session share one verification interval."""
@@ -449,6 +509,11 @@ class _Ctx:
             max(ready, default=0),
             changeovers,
             self.greedy_lat,
-            {"circuit_lines": float(len(self.circuit_lines)), "sessions": float(len(self.sessions))},
+            {
+                "circuit_lines": float(len(self.circuit_lines)),
+                "sessions": float(len(self.sessions)),
+                "urgent_wait_min": float(urgent_wait(self.sessions, sched)),
+                **({"relaxation_bound": relaxed} if relaxed is not None else {}),
+            },
             tuple(unpacked),
         )
