@@ -224,7 +224,7 @@ def solve_packing(
         )
     day = _day(problem, frozen)
     batches, unpacked = _packable(problem, batches, day.cap, day.usage, day.line_ready, day.earliest)
-    batches, over = _trim_to_capacity(problem, batches, day)
+    batches, over, capacity = _trim_to_capacity(problem, batches, day)
     unpacked += over
     if not batches:
         return PackingResult(
@@ -241,7 +241,7 @@ def solve_packing(
     v = _best_variant(problem, batches, params, day, hint_lines)
     jobs, sessions, greedy = v.jobs, v.sessions, v.greedy
     greedy_lat = weighted_lateness(sessions, greedy) if not greedy.failed else -1
-    ctx = _Ctx(problem, jobs, sessions, frozen, v.mode, greedy_lat, v.circuit_lines, unpacked)
+    ctx = _Ctx(problem, jobs, sessions, frozen, v.mode, greedy_lat, v.circuit_lines, unpacked, capacity)
     if params.greedy_only and greedy.line:
         return ctx.result(greedy, "GREEDY", time.perf_counter() - t0, None, None)
 
@@ -363,12 +363,13 @@ def _fix_line_hours(lines: list[PackagingLine], short: float) -> str:
 
 def _trim_to_capacity(
     problem: PlanningProblem, batches: list[Batch], day: _Day
-) -> tuple[list[Batch], list[tuple[Batch, str]]]:
+) -> tuple[list[Batch], list[tuple[Batch, str]], dict[str, str]]:
     """Overload gives a plan: when a packaging kind needs more line-minutes than its lines are open
     (or verification more pharmacist-minutes than are on shift), keep what fits in priority order
     (urgent and overdue first, then by ready-by deadline) and report the rest with the numbers and
     the cheapest fix. Minutes are counted unrounded at the fastest line's rate (a lower bound of
-    the need), so nothing is left out that could fit; the schedule leaves out what still does not."""
+    the need), so nothing is left out that could fit; the schedule leaves out what still does not
+    (rounding, changeovers): those are reported with the same sentence (returned per kind)."""
     received = {o.id: o.received_min for o in problem.orders}
     lines = problem.lines
 
@@ -396,6 +397,7 @@ def _trim_to_capacity(
         return kept, dropped
 
     out: list[tuple[Batch, str]] = []
+    reasons: dict[str, str] = {}  # packaging kind ("" = verification) -> why its work is left out
     keep: list[Batch] = []
     by_kind: dict[object, list[Batch]] = {}
     for b in batches:
@@ -418,6 +420,7 @@ def _trim_to_capacity(
         kept, dropped = keep_in_order(group, line_min, avail)
         keep.extend(kept)
         out.extend((b, why) for b in dropped)
+        reasons[str(kind)] = why
     mpc = problem.verification.minutes_per_card
     have = float((day.cap[day.earliest :] - day.usage[day.earliest :]).clip(min=0).sum())
     need = sum(b.cards * mpc for b in keep)
@@ -429,9 +432,10 @@ def _trim_to_capacity(
         )
         keep, dropped = keep_in_order(keep, lambda b: b.cards * mpc, have)
         out.extend((b, why) for b in dropped)
+        reasons[""] = why
     order = {b.key: n for n, b in enumerate(batches)}
     keep.sort(key=lambda b: order[b.key])
-    return keep, out
+    return keep, out, reasons
 
 
 @dataclass
@@ -444,6 +448,15 @@ class _Ctx:
     greedy_lat: int
     circuit_lines: set[int]
     unpacked: list[tuple[Batch, str]]
+    #: packaging kind ("" = verification) -> the capacity sentence of an overloaded resource
+    capacity: dict[str, str] = field(default_factory=dict)
+
+    def reason(self, job: Job, why: str) -> str:
+        if "packaging capacity" in why and str(job.kind) in self.capacity:
+            return self.capacity[str(job.kind)]
+        if "verification capacity" in why and "" in self.capacity:
+            return self.capacity[""]
+        return why
 
     def result(
         self, sched: Schedule, status: str, wall: float, objective, bound, relaxed: float | None = None
@@ -458,7 +471,7 @@ class _Ctx:
         by_line: dict[int, list[tuple[int, Job]]] = {}
         for j in self.jobs:
             if j.idx in sched.failed or j.idx not in sched.line or j.session not in sched.verify:
-                reason = sched.failed.get(j.idx, "not scheduled")
+                reason = self.reason(j, sched.failed.get(j.idx, "not scheduled"))
                 unpacked.extend((b, reason) for b in j.batches)
                 continue
             li = sched.line[j.idx]
