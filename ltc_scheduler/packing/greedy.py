@@ -250,6 +250,17 @@ def lateness_cost(sessions: list[Session], sched: Schedule) -> int:
     )
 
 
+def choice_cost(sessions: list[Session], sched: Schedule) -> int:
+    """How the greedy variants and job structures are compared: like :func:`lateness_cost`, but a
+    late session counts once per batch it holds (each late batch is a late delivery part)."""
+    return sum(
+        s.batches * s.weight * max(0, sched.verify[s.idx] + s.verify - s.deadline)
+        + (s.weight * max(0, sched.verify[s.idx] + s.verify - s.target) if s.target is not None else 0)
+        for s in sessions
+        if s.idx in sched.verify
+    )
+
+
 def weighted_lateness(sessions: list[Session], sched: Schedule) -> int:
     return sum(
         s.weight * max(0, sched.verify[s.idx] + s.verify - s.deadline)
@@ -296,7 +307,7 @@ def best_greedy(
         s = greedy(
             problem, jobs, sessions, circuit_lines, line_ready, line_last, cap, usage, preferred, wave, aff
         )
-        key = (len(s.failed), lateness_cost(sessions, s))
+        key = (len(s.failed), choice_cost(sessions, s))
         if best_key is None or key < best_key:
             best, best_key = s, key
     assert best is not None

@@ -88,6 +88,7 @@ class Session:
     urgent: bool = False
     #: urgent sessions: ready by then (received + own packing + verification + URGENT_SLACK_MIN)
     target: int | None = None
+    batches: int = 1  # how many batches the session checks
 
 
 def _urgent_groups(batches: list[Batch], release, cap: int) -> list[list[Batch]]:
@@ -196,6 +197,7 @@ def make_jobs(
                 weight=max(j.weight for j in js),
                 facility_id=js[0].facility_id,
                 urgent=urgent,
+                batches=sum(len(j.batches) for j in js),
                 target=(
                     max(j.earliest + min(j.proc.values()) for j in js) + verify + URGENT_SLACK_MIN
                     if urgent

@@ -29,8 +29,8 @@ from ltc_scheduler.errors import PlanningError
 from ltc_scheduler.packing.greedy import (
     Schedule,
     best_greedy,
+    choice_cost,
     fit,
-    lateness_cost,
     objective_of,
     urgent_wait,
     weighted_lateness,
@@ -191,7 +191,7 @@ def _best_variant(
             preferred,
         )
         left_out = sum(len(v_jobs[jid].batches) for jid in v_greedy.failed)
-        key = (left_out, lateness_cost(v_sessions, v_greedy))
+        key = (left_out, choice_cost(v_sessions, v_greedy))
         if best_key is None or key < best_key:
             best_key = key
             best = _Variant(v_jobs, v_sessions, v_mode, v_cand, v_circuit, v_campaign, v_greedy)
