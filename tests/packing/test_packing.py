@@ -258,14 +258,23 @@ def test_verification_capacity_follows_pharmacist_shifts():
     assert all(b.verify_start_min >= b.end_min for b in res.batches)
 
 
-def test_verification_capacity_exhausted_is_a_clear_error():
-    """Each batch alone could be checked, all three cannot: 300 pharmacist-minutes needed, 240 on shift."""
+def test_verification_capacity_exhausted_plans_what_fits_and_reports_the_rest():
+    """Each batch alone could be checked, all three cannot: 300 pharmacist-minutes needed, 240 on
+    shift. Two are planned, the third is reported with the numbers and the cheapest fix."""
     bs = [batch(f"B000{i}", 1, cards=100, deadline=6 * 60) for i in range(1, 4)]
-    p = make_problem(orders_for(bs), shifts=((6 * 60, 10 * 60),), minutes_per_card=1.0)
-    with pytest.raises(
-        PlanningError, match="verification needs 300 pharmacist-minutes but the shifts offer only 240"
-    ):
-        solve_packing(p, bs, FAST)
+    p = make_problem(
+        orders_for(bs), lines=(line(1, rate=6000),), shifts=((6 * 60, 10 * 60),), minutes_per_card=1.0
+    )
+    res = solve_packing(p, bs, FAST)
+    assert sorted(b.key for b in res.batches) == ["B0001", "B0002"]
+    assert [(b.key, why) for b, why in res.unpacked] == [
+        (
+            "B0003",
+            "verification capacity (pharmacists: 300 minutes needed, 240 on shift): cheapest fix: "
+            "one more pharmacist shift of 60 minutes, or move orders to another day",
+        )
+    ]
+    assert [v.rule for v in hard(p, res.batches)] == ["unbatched"]  # B0003's order line, reported
 
 
 def test_order_received_after_the_last_pharmacist_shift_is_reported_not_packed():
@@ -355,3 +364,15 @@ def test_frozen_batches_keep_their_times_and_new_work_starts_after_now():
     assert got["B0001"] == done
     assert got["B0002"].start_min >= 600
     assert hard(p, res.batches) == []
+
+
+def test_bad_input_is_a_plain_value_error():
+    """A batch without cards, a repeated batch key or a zero time limit: ValueError naming it."""
+    bs = [batch("B0001", 1, cards=30)]
+    p = make_problem(orders_for(bs))
+    with pytest.raises(ValueError, match="batch B0001 has 0 cards"):
+        solve_packing(p, [replace(bs[0], cards=0)], FAST)
+    with pytest.raises(ValueError, match="batch key B0001 is used twice"):
+        solve_packing(p, [bs[0], bs[0]], FAST)
+    with pytest.raises(ValueError, match="time limit must be positive, got 0"):
+        solve_packing(p, bs, PackingParams(time_limit_s=0))
