@@ -1,4 +1,18 @@
-"""A small hand-built delivery day (problem, batches, travel matrix) for the routing bridge tests.
+"""Small, named problems and plans shared by the tests: one place to build them (like PyVRP's
+``tests/conftest.py`` and its tiny named instances).
+
+Sections:
+
+* **packaging day** -- ``facility``, ``order``, ``line``, ``make_problem``, ``batch``: a pharmacy with
+  hand-picked order lines and packaging lines (times are minutes from local midnight).
+* **routing bridge day** -- ``day_problem``, ``day_batch``, ``day_batches``: four facilities in
+  Chicago and two vans, described below.
+* **pipeline helpers** -- ``travel`` (a travel matrix from whole minutes), ``van``, ``hard_of``.
+* **mixed routing day** -- ``mixed_day``: a routing problem in seconds with every rule at once.
+
+The routing bridge day
+----------------------
+A small hand-built delivery day (problem, batches, travel matrix) for the routing bridge tests.
 
 The pharmacy is in Chicago; four facilities within ~6 km:
 
@@ -16,7 +30,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+import numpy as np
+
 from ltc_scheduler.enums import FacilityKind, OrderClass, PackagingKind
+from ltc_scheduler.packing.solve import PackingParams
+from ltc_scheduler.packing.validate import validate_packing
 from ltc_scheduler.plan.model import Batch
 from ltc_scheduler.problem.model import (
     Depot,
@@ -31,6 +49,8 @@ from ltc_scheduler.problem.model import (
     Vehicle,
     Verification,
 )
+from ltc_scheduler.problem.travel import TravelMatrix
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle
 
 MDB = PackagingKind.MULTI_DOSE_BLISTER
 H = 60  # minutes per hour (problem times are minutes)
@@ -38,7 +58,9 @@ H = 60  # minutes per hour (problem times are minutes)
 DEPOT = Depot(1, "Central LTC Pharmacy", GeoPoint(41.8781, -87.6298), open_min=5 * H, close_min=22 * H)
 
 
-def facility(fid: int, name: str, lat: float, lon: float, windows: tuple[tuple[int, int], ...]) -> Facility:
+def _day_facility(
+    fid: int, name: str, lat: float, lon: float, windows: tuple[tuple[int, int], ...]
+) -> Facility:
     return Facility(
         id=fid,
         external_id=f"F{fid}",
@@ -52,14 +74,14 @@ def facility(fid: int, name: str, lat: float, lon: float, windows: tuple[tuple[i
 
 
 FACILITIES = (
-    facility(11, "Maple Court", 41.8961, -87.6298, ((6 * H, 7 * H + 30), (9 * H + 30, 13 * H))),
-    facility(12, "Oak Terrace", 41.8781, -87.6900, ((8 * H, 12 * H),)),
-    facility(13, "Pine Ridge", 41.8500, -87.6500, ((8 * H, 16 * H),)),
-    facility(14, "Birch Gardens", 41.9100, -87.6700, ((7 * H, 11 * H),)),
+    _day_facility(11, "Maple Court", 41.8961, -87.6298, ((6 * H, 7 * H + 30), (9 * H + 30, 13 * H))),
+    _day_facility(12, "Oak Terrace", 41.8781, -87.6900, ((8 * H, 12 * H),)),
+    _day_facility(13, "Pine Ridge", 41.8500, -87.6500, ((8 * H, 16 * H),)),
+    _day_facility(14, "Birch Gardens", 41.9100, -87.6700, ((7 * H, 11 * H),)),
 )
 
 
-def line(
+def _day_line(
     lid: int, fid: int, cls: OrderClass = OrderClass.CYCLE_FILL, need_by: int = 18 * H, **kw
 ) -> OrderLine:
     base = dict(
@@ -84,13 +106,13 @@ def line(
 
 
 ORDERS = (
-    line(1, 11),
-    line(2, 11, cold=True),
-    line(3, 12, OrderClass.REFILL),
-    line(4, 12, controlled=True),
-    line(5, 14),
-    line(6, 14, OrderClass.STAT, need_by=13 * H + 30, received_min=9 * H + 30),
-    line(7, 14, OrderClass.NEW_ADMISSION, need_by=14 * H, received_min=10 * H),
+    _day_line(1, 11),
+    _day_line(2, 11, cold=True),
+    _day_line(3, 12, OrderClass.REFILL),
+    _day_line(4, 12, controlled=True),
+    _day_line(5, 14),
+    _day_line(6, 14, OrderClass.STAT, need_by=13 * H + 30, received_min=9 * H + 30),
+    _day_line(7, 14, OrderClass.NEW_ADMISSION, need_by=14 * H, received_min=10 * H),
 )
 
 VEHICLES = (
@@ -141,7 +163,7 @@ def day_problem(**kw) -> PlanningProblem:
     return replace(base, **kw)
 
 
-def batch(
+def day_batch(
     key: str, fid: int, lines: tuple[int, ...], *, totes: int = 1, ready: int | None = 5 * H + 30, **kw
 ) -> Batch:
     base = dict(
@@ -166,10 +188,293 @@ def day_batches() -> list[Batch]:
     """B1/B2 Maple (2 totes + 1 cold), B3/B4 Oak (refill 2 totes + controlled), B5 Birch routine,
     B6 Birch STAT (first doses, verified 10:30)."""
     return [
-        batch("B1", 11, (1,), totes=2),
-        batch("B2", 11, (2,), cold=True),
-        batch("B3", 12, (3,), totes=2, order_class=OrderClass.REFILL, ready=7 * H),
-        batch("B4", 12, (4,), controlled=True, ready=7 * H + 15),
-        batch("B5", 14, (5,), totes=3),
-        batch("B6", 14, (6, 7), order_class=OrderClass.STAT, ready=10 * H + 30, deadline_min=11 * H),
+        day_batch("B1", 11, (1,), totes=2),
+        day_batch("B2", 11, (2,), cold=True),
+        day_batch("B3", 12, (3,), totes=2, order_class=OrderClass.REFILL, ready=7 * H),
+        day_batch("B4", 12, (4,), controlled=True, ready=7 * H + 15),
+        day_batch("B5", 14, (5,), totes=3),
+        day_batch("B6", 14, (6, 7), order_class=OrderClass.STAT, ready=10 * H + 30, deadline_min=11 * H),
     ]
+
+
+# --------------------------------------------------------------------------- packaging day
+
+
+UDC = PackagingKind.UNIT_DOSE_CARD
+
+FAST = PackingParams(time_limit_s=2.0, workers=2, seed=1)
+
+
+def facility(
+    fid: int,
+    *,
+    beds: int = 60,
+    units: tuple[str, ...] = (),
+    windows=((9 * 60 + 30, 13 * 60),),
+    lat: float = 41.9,
+) -> Facility:
+    return Facility(
+        id=fid,
+        external_id=f"F{fid}",
+        name=f"Facility {fid}",
+        kind=FacilityKind.SKILLED_NURSING,
+        location=GeoPoint(lat, -87.7),
+        beds=beds,
+        units=units,
+        windows=tuple(TimeWindow(a, b) for a, b in windows),
+    )
+
+
+def order(
+    oid: int,
+    fid: int,
+    *,
+    kind: PackagingKind = MDB,
+    cards: int = 10,
+    cls: OrderClass = OrderClass.REFILL,
+    controlled: bool = False,
+    cold: bool = False,
+    unit: str = "A",
+    need_by: int = 16 * 60,
+    received: int = 6 * 60,
+) -> OrderLine:
+    return OrderLine(
+        id=oid,
+        external_id=f"O{oid}",
+        facility_id=fid,
+        unit=unit,
+        resident_id=oid,
+        medication_id=1,
+        medication_name="med",
+        packaging_kind=kind,
+        order_class=cls,
+        cards=cards,
+        doses=cards * 30,
+        controlled=controlled,
+        cold=cold,
+        received_min=received,
+        need_by_min=need_by,
+    )
+
+
+def line(
+    lid: int,
+    kinds=(MDB,),
+    *,
+    rate: int = 120,
+    avail=((6 * 60, 18 * 60),),
+    downtime=(),
+    kind_co: int = 15,
+    fac_co: int = 3,
+) -> PackagingLine:
+    return PackagingLine(
+        id=lid,
+        name=f"Line {lid}",
+        kinds=frozenset(kinds),
+        cards_per_hour=rate,
+        changeover_kind_min=kind_co,
+        changeover_facility_min=fac_co,
+        available=tuple(TimeWindow(a, b) for a, b in avail),
+        downtime=tuple(TimeWindow(a, b) for a, b in downtime),
+    )
+
+
+def make_problem(
+    orders,
+    *,
+    facilities=None,
+    lines=None,
+    shifts=((6 * 60, 18 * 60),),
+    minutes_per_card=0.1,
+    settings: PlanSettings | None = None,
+    now: int | None = None,
+) -> PlanningProblem:
+    facs = facilities or tuple(
+        {o.facility_id for o in orders} and (facility(f) for f in sorted({o.facility_id for o in orders}))
+    )
+    return PlanningProblem(
+        date=dt.date(2026, 12, 1),
+        timezone="America/Chicago",
+        depot=Depot(id=1, name="Pharmacy", location=GeoPoint(41.88, -87.63)),
+        facilities=tuple(facs),
+        orders=tuple(orders),
+        lines=tuple(lines or (line(1),)),
+        verification=Verification(
+            minutes_per_card, tuple(PharmacistShift(f"P{i}", a, b) for i, (a, b) in enumerate(shifts))
+        ),
+        vehicles=(),
+        settings=settings or PlanSettings(),
+        now_min=now,
+    )
+
+
+def batch(
+    key: str,
+    fid: int,
+    *,
+    kind=MDB,
+    cards: int = 60,
+    deadline: int = 8 * 60,
+    cls: OrderClass = OrderClass.REFILL,
+    ids: tuple[int, ...] | None = None,
+) -> Batch:
+    return Batch(
+        key=key,
+        facility_id=fid,
+        unit="",
+        kind=kind,
+        order_line_ids=ids or (int(key[1:]),),
+        cards=cards,
+        totes=max(1, -(-cards // 40)),
+        cold=False,
+        controlled=False,
+        order_class=cls,
+        deadline_min=deadline,
+    )
+
+
+def hard(problem, batches):
+    """The hard findings of the packaging validator on ``batches``."""
+    return [v for v in validate_packing(problem, batches) if v.hard]
+
+
+def orders_for(batches: list[Batch]) -> list[OrderLine]:
+    """One order line per hand-made batch, consistent with it (so the validator's coverage checks pass)."""
+    return [
+        order(b.order_line_ids[0], b.facility_id, kind=b.kind, cards=b.cards, cls=b.order_class)
+        for b in batches
+    ]
+
+
+# --------------------------------------------------------------------------- pipeline helpers
+
+
+def travel(minutes: list[list[int]]) -> TravelMatrix:
+    """A travel matrix from whole minutes (node 0 = pharmacy, node i = facility i in problem order)."""
+    sec = np.array(minutes, dtype=np.int64) * 60
+    return TravelMatrix(metres=sec * 10, seconds=sec)
+
+
+def van(vid: int = 1, *, start: int = 9 * H, end: int = 17 * H, trips: int = 1, totes: int = 40) -> Vehicle:
+    """A van of the pharmacy (depot 1), controlled-substance authorised, with a small cooler."""
+    return Vehicle(
+        id=vid,
+        name=f"Van {vid}",
+        tote_capacity=totes,
+        cold_capacity=4,
+        controlled_ok=True,
+        shift_start=start,
+        shift_end=end,
+        max_route_min=10 * H,
+        depot_id=1,
+        max_trips=trips,
+    )
+
+
+def hard_of(violations):
+    """Only the hard findings of a validator's list."""
+    return [v for v in violations if v.hard]
+
+
+# --------------------------------------------------------------------------- mixed routing day
+
+HOUR_S = 3600  # the routing problem is in seconds
+
+
+def mixed_day(seed: int = 7, n: int = 40) -> RoutingProblem:
+    """A product-like day in seconds: every rule at once.
+
+    ``n`` facilities around the pharmacy, one or two windows each (some with a gap), soft windows
+    for routine stops, a few STAT deadlines, releases from packaging, cold and controlled totes;
+    four vehicles (one without cooler, one not authorised for controlled items) with breaks and
+    two trips each.
+    """
+    rng = np.random.default_rng(seed)
+    xy = np.vstack([[0.0, 0.0], rng.uniform(-15_000, 15_000, size=(n, 2))])  # metres
+    dist = np.ceil(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * 1.3).astype(np.int64)
+    dur = np.ceil(dist / 11.0).astype(np.int64)  # ~40 km/h
+    stops = []
+    for i in range(1, n + 1):
+        kind = i % 4
+        if kind == 0:
+            windows = ((6 * HOUR_S, 7 * HOUR_S + 1800), (9 * HOUR_S + 1800, 13 * HOUR_S))
+        elif kind == 1:
+            windows = ((8 * HOUR_S, 12 * HOUR_S),)
+        else:
+            windows = ((7 * HOUR_S, 17 * HOUR_S),)
+        stat = i % 9 == 0
+        stops.append(
+            RoutingStop(
+                key=f"F{i:02d}",
+                node=i,
+                totes=int(rng.integers(1, 6)),
+                service=600 + 60 * int(rng.integers(0, 5)),
+                windows=() if stat else windows,
+                cold_totes=1 if i % 5 == 0 else 0,
+                controlled=i % 7 == 0,
+                release=int(rng.choice([6 * HOUR_S, 7 * HOUR_S, 10 * HOUR_S])),
+                deadline=14 * HOUR_S if stat else None,
+                late_penalty=0 if stat else 5,
+                max_late=0 if stat else 3600,
+                drop_penalty=None if stat else 10**7,
+                priority=stat,
+            )
+        )
+    vehicles = (
+        RoutingVehicle(
+            "V1",
+            25,
+            6 * HOUR_S,
+            18 * HOUR_S,
+            cold_capacity=4,
+            max_duration=5 * HOUR_S,
+            fixed_cost=20_000,
+            break_duration=1800,
+            break_window=(11 * HOUR_S, 13 * HOUR_S),
+            max_trips=2,
+        ),
+        RoutingVehicle(
+            "V2",
+            25,
+            6 * HOUR_S,
+            18 * HOUR_S,
+            cold_capacity=0,
+            max_duration=5 * HOUR_S,
+            fixed_cost=20_000,
+            break_duration=1800,
+            break_window=(11 * HOUR_S, 13 * HOUR_S),
+            max_trips=2,
+        ),
+        RoutingVehicle(
+            "V3",
+            20,
+            7 * HOUR_S,
+            16 * HOUR_S,
+            cold_capacity=2,
+            controlled_ok=False,
+            max_duration=6 * HOUR_S,
+            fixed_cost=20_000,
+            max_trips=2,
+        ),
+        RoutingVehicle(
+            "V4",
+            30,
+            6 * HOUR_S,
+            18 * HOUR_S,
+            cold_capacity=6,
+            max_duration=5 * HOUR_S,
+            fixed_cost=20_000,
+            break_duration=1800,
+            break_window=(12 * HOUR_S, 13 * HOUR_S),
+            max_trips=2,
+        ),
+    )
+    return RoutingProblem(
+        stops=tuple(stops),
+        vehicles=vehicles,
+        duration=dur,
+        distance=dist,
+        depot_window=(5 * HOUR_S, 20 * HOUR_S),
+        reload_time=900,
+        arc_cost="duration",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_packing import MDB, UDC, facility, line, make_problem, order
+from factories import MDB, UDC, facility, line, make_problem, order
 
 from ltc_scheduler.enums import OrderClass
 from ltc_scheduler.packing.batching import LOAD_MARGIN_MIN, form_batches

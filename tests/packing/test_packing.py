@@ -2,173 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 
 import pytest
+from factories import FAST, MDB, UDC, batch, hard, line, make_problem, order, orders_for
 
-from ltc_scheduler.enums import FacilityKind, OrderClass, PackagingKind
+from ltc_scheduler.enums import OrderClass, PackagingKind
 from ltc_scheduler.errors import PlanningError
 from ltc_scheduler.packing.batching import form_batches
 from ltc_scheduler.packing.solve import PackingParams, solve_packing
-from ltc_scheduler.packing.validate import validate_packing
-from ltc_scheduler.plan.model import Batch
 from ltc_scheduler.problem.model import (
-    Depot,
-    Facility,
-    GeoPoint,
-    OrderLine,
-    PackagingLine,
-    PharmacistShift,
-    PlanningProblem,
     PlanSettings,
-    TimeWindow,
-    Verification,
 )
-
-MDB = PackagingKind.MULTI_DOSE_BLISTER
-UDC = PackagingKind.UNIT_DOSE_CARD
-FAST = PackingParams(time_limit_s=2.0, workers=2, seed=1)
-
-
-def facility(
-    fid: int,
-    *,
-    beds: int = 60,
-    units: tuple[str, ...] = (),
-    windows=((9 * 60 + 30, 13 * 60),),
-    lat: float = 41.9,
-) -> Facility:
-    return Facility(
-        id=fid,
-        external_id=f"F{fid}",
-        name=f"Facility {fid}",
-        kind=FacilityKind.SKILLED_NURSING,
-        location=GeoPoint(lat, -87.7),
-        beds=beds,
-        units=units,
-        windows=tuple(TimeWindow(a, b) for a, b in windows),
-    )
-
-
-def order(
-    oid: int,
-    fid: int,
-    *,
-    kind: PackagingKind = MDB,
-    cards: int = 10,
-    cls: OrderClass = OrderClass.REFILL,
-    controlled: bool = False,
-    cold: bool = False,
-    unit: str = "A",
-    need_by: int = 16 * 60,
-    received: int = 6 * 60,
-) -> OrderLine:
-    return OrderLine(
-        id=oid,
-        external_id=f"O{oid}",
-        facility_id=fid,
-        unit=unit,
-        resident_id=oid,
-        medication_id=1,
-        medication_name="med",
-        packaging_kind=kind,
-        order_class=cls,
-        cards=cards,
-        doses=cards * 30,
-        controlled=controlled,
-        cold=cold,
-        received_min=received,
-        need_by_min=need_by,
-    )
-
-
-def line(
-    lid: int,
-    kinds=(MDB,),
-    *,
-    rate: int = 120,
-    avail=((6 * 60, 18 * 60),),
-    downtime=(),
-    kind_co: int = 15,
-    fac_co: int = 3,
-) -> PackagingLine:
-    return PackagingLine(
-        id=lid,
-        name=f"Line {lid}",
-        kinds=frozenset(kinds),
-        cards_per_hour=rate,
-        changeover_kind_min=kind_co,
-        changeover_facility_min=fac_co,
-        available=tuple(TimeWindow(a, b) for a, b in avail),
-        downtime=tuple(TimeWindow(a, b) for a, b in downtime),
-    )
-
-
-def make_problem(
-    orders,
-    *,
-    facilities=None,
-    lines=None,
-    shifts=((6 * 60, 18 * 60),),
-    minutes_per_card=0.1,
-    settings: PlanSettings | None = None,
-    now: int | None = None,
-) -> PlanningProblem:
-    facs = facilities or tuple(
-        {o.facility_id for o in orders} and (facility(f) for f in sorted({o.facility_id for o in orders}))
-    )
-    return PlanningProblem(
-        date=dt.date(2026, 12, 1),
-        timezone="America/Chicago",
-        depot=Depot(id=1, name="Pharmacy", location=GeoPoint(41.88, -87.63)),
-        facilities=tuple(facs),
-        orders=tuple(orders),
-        lines=tuple(lines or (line(1),)),
-        verification=Verification(
-            minutes_per_card, tuple(PharmacistShift(f"P{i}", a, b) for i, (a, b) in enumerate(shifts))
-        ),
-        vehicles=(),
-        settings=settings or PlanSettings(),
-        now_min=now,
-    )
-
-
-def batch(
-    key: str,
-    fid: int,
-    *,
-    kind=MDB,
-    cards: int = 60,
-    deadline: int = 8 * 60,
-    cls: OrderClass = OrderClass.REFILL,
-    ids: tuple[int, ...] | None = None,
-) -> Batch:
-    return Batch(
-        key=key,
-        facility_id=fid,
-        unit="",
-        kind=kind,
-        order_line_ids=ids or (int(key[1:]),),
-        cards=cards,
-        totes=max(1, -(-cards // 40)),
-        cold=False,
-        controlled=False,
-        order_class=cls,
-        deadline_min=deadline,
-    )
-
-
-def hard(problem, batches):
-    return [v for v in validate_packing(problem, batches) if v.hard]
-
-
-def orders_for(batches: list[Batch]) -> list[OrderLine]:
-    """One order line per hand-made batch, consistent with it (so the validator's coverage checks pass)."""
-    return [
-        order(b.order_line_ids[0], b.facility_id, kind=b.kind, cards=b.cards, cls=b.order_class)
-        for b in batches
-    ]
 
 
 def test_smoke_demo_like():

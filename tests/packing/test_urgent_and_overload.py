@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_packing import FAST, MDB, batch, hard, line, make_problem, order
+from factories import FAST, MDB, batch, hard, line, make_problem, order
 
 from ltc_scheduler.enums import OrderClass
 from ltc_scheduler.packing.solve import PackingParams, solve_packing

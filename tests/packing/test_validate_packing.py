@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from test_packing import FAST, MDB, UDC, line, make_problem, order
+from factories import FAST, MDB, UDC, line, make_problem, order
 
 from ltc_scheduler.packing.batching import form_batches
 from ltc_scheduler.packing.solve import solve_packing

@@ -7,43 +7,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
-from test_packing import facility, line, make_problem, order
+from factories import facility, line, make_problem, order, travel, van
+from factories import hard_of as hard
 
 from ltc_scheduler.enums import OrderClass
 from ltc_scheduler.plan.validate import validate_coupling
 from ltc_scheduler.planning.pipeline import plan_day
 from ltc_scheduler.planning.validate import validate_plan
-from ltc_scheduler.problem.model import PlanSettings, Vehicle
-from ltc_scheduler.problem.travel import TravelMatrix
+from ltc_scheduler.problem.model import PlanSettings
 
 H = 60
-
-
-def travel(minutes: list[list[int]]) -> TravelMatrix:
-    """A travel matrix from whole minutes (node 0 = pharmacy, node i = facility i in problem order)."""
-    sec = np.array(minutes, dtype=np.int64) * 60
-    return TravelMatrix(metres=sec * 10, seconds=sec)
-
-
-def van(vid: int = 1, *, start: int = 9 * H, end: int = 17 * H, trips: int = 1, totes: int = 40) -> Vehicle:
-    return Vehicle(
-        id=vid,
-        name=f"Van {vid}",
-        tote_capacity=totes,
-        cold_capacity=4,
-        controlled_ok=True,
-        shift_start=start,
-        shift_end=end,
-        max_route_min=10 * H,
-        depot_id=1,
-        max_trips=trips,
-    )
-
-
-def hard(violations):
-    return [v for v in violations if v.hard]
 
 
 def coupled_day(**settings) -> tuple:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from test_packing import facility, line, make_problem, order
-from test_pipeline import hard, travel, van
+from factories import facility, line, make_problem, order, travel, van
+from factories import hard_of as hard
 
 from ltc_scheduler.enums import OrderClass
 from ltc_scheduler.planning.pipeline import plan_day

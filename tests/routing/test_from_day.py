@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from factories import FACILITIES, H, batch, day_batches, day_problem
+from factories import FACILITIES, H, day_batches, day_problem
+from factories import day_batch as batch
 
 from ltc_scheduler.enums import OrderClass
 from ltc_scheduler.plan.model import Plan

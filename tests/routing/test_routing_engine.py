@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from factories import mixed_day
 
 from ltc_scheduler.routing.params import RoutingParams
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingStop, RoutingVehicle
@@ -19,105 +20,6 @@ def validate(p, sol):
     from ltc_scheduler.routing.validate import validate_routing
 
     return validate_routing(p, sol)
-
-
-def mixed_day(seed: int = 7, n: int = 40) -> RoutingProblem:
-    """A product-like day in seconds: every rule at once.
-
-    ``n`` facilities around the pharmacy, one or two windows each (some with a gap), soft windows
-    for routine stops, a few STAT deadlines, releases from packaging, cold and controlled totes;
-    four vehicles (one without cooler, one not authorised for controlled items) with breaks and
-    two trips each.
-    """
-    rng = np.random.default_rng(seed)
-    xy = np.vstack([[0.0, 0.0], rng.uniform(-15_000, 15_000, size=(n, 2))])  # metres
-    dist = np.ceil(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * 1.3).astype(np.int64)
-    dur = np.ceil(dist / 11.0).astype(np.int64)  # ~40 km/h
-    stops = []
-    for i in range(1, n + 1):
-        kind = i % 4
-        if kind == 0:
-            windows = ((6 * H, 7 * H + 1800), (9 * H + 1800, 13 * H))
-        elif kind == 1:
-            windows = ((8 * H, 12 * H),)
-        else:
-            windows = ((7 * H, 17 * H),)
-        stat = i % 9 == 0
-        stops.append(
-            RoutingStop(
-                key=f"F{i:02d}",
-                node=i,
-                totes=int(rng.integers(1, 6)),
-                service=600 + 60 * int(rng.integers(0, 5)),
-                windows=() if stat else windows,
-                cold_totes=1 if i % 5 == 0 else 0,
-                controlled=i % 7 == 0,
-                release=int(rng.choice([6 * H, 7 * H, 10 * H])),
-                deadline=14 * H if stat else None,
-                late_penalty=0 if stat else 5,
-                max_late=0 if stat else 3600,
-                drop_penalty=None if stat else 10**7,
-                priority=stat,
-            )
-        )
-    vehicles = (
-        RoutingVehicle(
-            "V1",
-            25,
-            6 * H,
-            18 * H,
-            cold_capacity=4,
-            max_duration=5 * H,
-            fixed_cost=20_000,
-            break_duration=1800,
-            break_window=(11 * H, 13 * H),
-            max_trips=2,
-        ),
-        RoutingVehicle(
-            "V2",
-            25,
-            6 * H,
-            18 * H,
-            cold_capacity=0,
-            max_duration=5 * H,
-            fixed_cost=20_000,
-            break_duration=1800,
-            break_window=(11 * H, 13 * H),
-            max_trips=2,
-        ),
-        RoutingVehicle(
-            "V3",
-            20,
-            7 * H,
-            16 * H,
-            cold_capacity=2,
-            controlled_ok=False,
-            max_duration=6 * H,
-            fixed_cost=20_000,
-            max_trips=2,
-        ),
-        RoutingVehicle(
-            "V4",
-            30,
-            6 * H,
-            18 * H,
-            cold_capacity=6,
-            max_duration=5 * H,
-            fixed_cost=20_000,
-            break_duration=1800,
-            break_window=(12 * H, 13 * H),
-            max_trips=2,
-        ),
-    )
-    return RoutingProblem(
-        stops=tuple(stops),
-        vehicles=vehicles,
-        duration=dur,
-        distance=dist,
-        depot_window=(5 * H, 20 * H),
-        reload_time=900,
-        arc_cost="duration",
-    )
 
 
 def test_mixed_day_every_rule_at_once_is_valid():

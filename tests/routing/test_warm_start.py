@@ -343,7 +343,7 @@ def test_a_stop_only_reachable_late_is_put_in_late_when_its_window_is_soft():
 
 
 def test_multi_trip_day_with_breaks_and_releases_starts_from_the_warm_start():
-    from test_routing_engine import mixed_day
+    from factories import mixed_day
 
     from ltc_scheduler.routing.validate import validate_routing
 
