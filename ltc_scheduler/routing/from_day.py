@@ -51,6 +51,17 @@ between two trips takes ``params.reload_min`` minutes. ``params`` is a
 :class:`~ltc_scheduler.routing.params.DayRoutingParams` (defaults: 10, 60 and 90 minutes).
 ``arc_cost="duration"``.
 
+One visit per facility per trip
+-------------------------------
+A facility's routine stop and an urgent stop are two stops of the problem (so they can ride on
+different trips); when the engine puts them back to back on one trip, :func:`merge_repeat_visits`
+makes them one stop -- key ``"<key>+<key>"``, one arrival, one service
+``facility.service_minutes(all its totes)``, the routine windows and the STAT deadline -- and
+re-times the trip forwards from its departure (on a trip with a break, no time moves earlier).
+A merge that would break the STAT promise, push the trip past the shift, its maximum length or
+the next trip, or move across the break is not made; the validator's ``repeat_visit`` rule then names it.
+:func:`to_plan_routes` merges before converting, so every export shows one stop.
+
 Back to minutes
 ---------------
 ETAs are never optimistic: arrival, start of service, departure from a stop, return and break
@@ -62,7 +73,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ltc_scheduler.enums import URGENT_CLASSES
 from ltc_scheduler.plan.model import Batch, LateStop, PlanRoute, PlanStop, UnservedStop
@@ -70,19 +81,29 @@ from ltc_scheduler.problem.model import Facility, GeoPoint, OrderLine, PlanningP
 from ltc_scheduler.problem.travel import TravelMatrix
 from ltc_scheduler.routing.explain import explain_late
 from ltc_scheduler.routing.params import DayRoutingParams
-from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop, RoutingVehicle
+from ltc_scheduler.routing.problem import (
+    RoutingProblem,
+    RoutingSolution,
+    RoutingStop,
+    RoutingVehicle,
+    Trip,
+    Visit,
+)
 
 __all__ = [
     "STAT_SUFFIX",
     "build_routing_problem",
     "day_points",
     "facility_nodes",
+    "merge_repeat_visits",
     "stop_batches",
     "to_plan_routes",
 ]
 
 #: key suffix of the urgent stop of a split facility
 STAT_SUFFIX = "-stat"
+#: joins the keys of the stops merged into one visit (:func:`merge_repeat_visits`)
+MERGE_SEP = "+"
 
 
 def day_points(problem: PlanningProblem) -> list[GeoPoint]:
@@ -329,7 +350,8 @@ def stop_batches(rp: RoutingProblem, batches: Sequence[Batch]) -> dict[str, tupl
     later wave's stop is keyed ``"<id>-stat-<its first batch>"``, so the waves are found again
     from the keys (``batches`` must be those the problem was built from).
     """
-    keys = {st.key for st in rp.stops}
+    merged_into = {part: st.key for st in rp.stops if MERGE_SEP in st.key for part in st.key.split(MERGE_SEP)}
+    keys = {st.key for st in rp.stops if MERGE_SEP not in st.key} | set(merged_into)
     out: dict[str, list[Batch]] = defaultdict(list)
     urgent: dict[int, list[Batch]] = defaultdict(list)
     for b in batches:
@@ -345,11 +367,150 @@ def stop_batches(rp: RoutingProblem, batches: Sequence[Batch]) -> dict[str, tupl
             if later in keys:
                 key = later
             out[key].append(b)
+    for part, key in merged_into.items():
+        out[key].extend(out.pop(part, []))
     return {k: tuple(sorted(v, key=lambda b: b.key)) for k, v in sorted(out.items())}
 
 
 def _facility_id(key: str) -> int:
-    return int(key.split("-", 1)[0])
+    return int(key.split(MERGE_SEP, 1)[0].split("-", 1)[0])
+
+
+def _earliest_start(st: RoutingStop, ready: int) -> int:
+    """Earliest start of service at or after ``ready`` inside a window (late for a soft window)."""
+    for a, b in st.windows:
+        if ready <= b:
+            return max(ready, a)
+    return ready
+
+
+def _merged_stop(problem: PlanningProblem, parts: Sequence[RoutingStop]) -> RoutingStop:
+    """One stop for ``parts`` (stops at one facility): totes added up, one service by the
+    facility's rule, the routine windows, the earliest STAT deadline, the latest release."""
+    first = parts[0]
+    fac = problem.facilities[first.node - 1] if 0 < first.node <= len(problem.facilities) else None
+    totes = sum(p.totes for p in parts)
+    windowed = [p for p in parts if p.windows]
+    deadlines = [p.deadline for p in parts if p.deadline is not None]
+    return RoutingStop(
+        key=MERGE_SEP.join(p.key for p in parts),
+        node=first.node,
+        totes=totes,
+        service=fac.service_minutes(totes) * 60 if fac is not None else sum(p.service for p in parts),
+        windows=windowed[0].windows if windowed else (),
+        cold_totes=sum(p.cold_totes for p in parts),
+        controlled=any(p.controlled for p in parts),
+        release=max(p.release for p in parts),
+        deadline=min(deadlines) if deadlines else None,
+        late_penalty=max(p.late_penalty for p in parts),
+        max_late=max((p.max_late for p in windowed), default=0),
+        drop_penalty=None
+        if any(p.drop_penalty is None for p in parts)
+        else sum(int(p.drop_penalty or 0) for p in parts),
+        priority=any(p.priority for p in parts),
+        label=fac.name if fac is not None else first.label,
+    )
+
+
+def _retime(
+    rp: RoutingProblem, groups: list[list[RoutingStop]], trip: Trip, merged: dict[int, RoutingStop]
+) -> Trip | None:
+    """``trip`` with the groups in ``merged`` (group index -> merged stop) as one visit each, the
+    rest re-timed forwards; ``None`` when a visit would then start after its STAT deadline or
+    later than its window allows."""
+    visits: list[Visit] = []
+    keep = trip.break_start is not None  # times around a break: never earlier than the engine's
+    prev_node, prev_dep, k = 0, trip.depart, 0
+    for gi, group in enumerate(groups):
+        old = trip.visits[k : k + len(group)]
+        k += len(group)
+        st = merged.get(gi, group[0])
+        arrival = prev_dep + int(rp.duration[prev_node, st.node])
+        if keep:
+            arrival = max(arrival, old[0].arrival)
+        start = _earliest_start(st, arrival)
+        if keep and gi not in merged:
+            start = max(start, old[0].start)
+        late = max(0, start - st.windows[-1][1]) if st.windows else 0
+        if (st.deadline is not None and start > st.deadline) or late > (
+            st.max_late if st.late_penalty else 0
+        ):
+            return None
+        visits.append(Visit(st.key, arrival, start, start + st.service, late))
+        prev_node, prev_dep = st.node, start + st.service
+    back = prev_dep + int(rp.duration[prev_node, 0])
+    if keep:
+        back = max(back, trip.return_)
+    return replace(trip, visits=tuple(visits), return_=back, duration=back - trip.depart)
+
+
+def merge_repeat_visits(
+    problem: PlanningProblem, rp: RoutingProblem, solution: RoutingSolution
+) -> tuple[RoutingProblem, RoutingSolution]:
+    """One visit per facility per trip (see the module docstring): back-to-back stops at one
+    facility become one stop of the returned problem and one visit of the returned solution.
+    Returns ``rp`` and ``solution`` themselves when nothing is merged."""
+    stops = {st.key: st for st in rp.stops}
+    vehicles = {v.key: v for v in rp.vehicles}
+    new_stops: dict[str, RoutingStop] = {}
+    parts_of: dict[str, str] = {}
+    trips: list[Trip] = []
+    for trip in solution.trips:
+        groups: list[list[RoutingStop]] = []
+        for v in trip.visits:
+            st = stops.get(v.stop_key)
+            if st is None:  # not a stop of the problem: leave the trip to the validator
+                groups = []
+                break
+            if groups and groups[-1][0].node == st.node:
+                groups[-1].append(st)
+            else:
+                groups.append([st])
+        merged = {gi: _merged_stop(problem, g) for gi, g in enumerate(groups) if len(g) > 1}
+        new = _retime(rp, groups, trip, merged) if merged else None
+        if new is not None and not _trip_still_fits(new, trip, vehicles.get(trip.vehicle_key), solution, rp):
+            new = None
+        if new is None:
+            trips.append(trip)
+            continue
+        trips.append(new)
+        for gi, st in merged.items():
+            new_stops[st.key] = st
+            for part in groups[gi]:
+                parts_of[part.key] = st.key
+    if not new_stops:
+        return rp, solution
+    out_stops: list[RoutingStop] = []
+    for st in rp.stops:
+        if st.key not in parts_of:
+            out_stops.append(st)
+        elif parts_of[st.key].split(MERGE_SEP, 1)[0] == st.key:
+            out_stops.append(new_stops[parts_of[st.key]])
+    labels = {k: v for k, v in rp.labels.items() if k not in parts_of}
+    labels.update({st.key: st.label for st in new_stops.values()})
+    return replace(rp, stops=tuple(out_stops), labels=labels), replace(solution, trips=tuple(trips))
+
+
+def _trip_still_fits(
+    new: Trip, old: Trip, veh: RoutingVehicle | None, solution: RoutingSolution, rp: RoutingProblem
+) -> bool:
+    """A re-timed trip that got longer still ends inside the shift, its maximum length and before
+    the vehicle's next trip; one with a break keeps its times before the break."""
+    later = new.return_ > old.return_ or any(a.departure > b.departure for a, b in _pairs(new, old))
+    if not later:
+        return True
+    if veh is None or old.break_start is not None:
+        return False
+    if new.return_ > veh.end or (veh.max_duration is not None and new.duration > veh.max_duration):
+        return False
+    nxt = [t.depart for t in solution.trips if t.vehicle_key == old.vehicle_key and t.trip_no > old.trip_no]
+    return not nxt or new.return_ + rp.reload_time <= min(nxt)
+
+
+def _pairs(new: Trip, old: Trip) -> list[tuple[Visit, Visit]]:
+    """Each visit of ``new`` with the last visit of ``old`` it stands for (its key's last part)."""
+    by_key = {v.stop_key: v for v in old.visits}
+    return [(v, by_key[v.stop_key.rsplit(MERGE_SEP, 1)[-1]]) for v in new.visits]
 
 
 def _up(t: int) -> int:
@@ -362,7 +523,10 @@ def to_plan_routes(
     solution: RoutingSolution,
     batches: Sequence[Batch],
 ) -> tuple[tuple[PlanRoute, ...], tuple[UnservedStop, ...], tuple[LateStop, ...]]:
-    """The engine's answer in plan minutes: routes with stops, unserved stops, late stops."""
+    """The engine's answer in plan minutes: routes with stops, unserved stops, late stops.
+
+    Back-to-back stops at one facility are first merged into one (:func:`merge_repeat_visits`)."""
+    rp, solution = merge_repeat_visits(problem, rp, solution)
     stops = {st.key: st for st in rp.stops}
     carried = stop_batches(rp, batches)
     late_reasons = explain_late(rp, solution)
