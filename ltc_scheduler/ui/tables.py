@@ -22,9 +22,10 @@ def batches_frame(plan: Plan, problem: PlanningProblem) -> pd.DataFrame:
     """One row per batch, in packing order (line, start)."""
     route_of = {}
     for no, r in enumerate(plan.routes, start=1):
+        label = route_label(plan, problem, no)
         for s in r.stops:
             for k in s.batch_keys:
-                route_of[k] = f"{no}.{s.seq}"
+                route_of[k] = f"{label} stop {s.seq}"
     unserved = {k for u in plan.unserved for k in u.batch_keys}
     rows = []
     for b in sorted(plan.batches, key=lambda b: (b.start_min is None, b.start_min or 0, b.key)):
@@ -44,7 +45,7 @@ def batches_frame(plan: Plan, problem: PlanningProblem) -> pd.DataFrame:
                 "Slack (min)": (b.deadline_min - b.ready_min) if b.ready_min is not None else None,
                 "Cold": b.cold,
                 "Controlled": b.controlled,
-                "Route.stop": "unserved" if b.key in unserved else route_of.get(b.key, ""),
+                "Route / stop": "unserved" if b.key in unserved else route_of.get(b.key, ""),
             }
         )
     return pd.DataFrame(rows)
