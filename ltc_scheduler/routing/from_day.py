@@ -57,9 +57,9 @@ A facility's routine stop and an urgent stop are two stops of the problem (so th
 different trips); when the engine puts them back to back on one trip, :func:`merge_repeat_visits`
 makes them one stop -- key ``"<key>+<key>"``, one arrival, one service
 ``facility.service_minutes(all its totes)``, the routine windows and the STAT deadline -- and
-re-times the trip forwards from its departure (on a trip with a break, no time moves earlier).
-A merge that would break the STAT promise, push the trip past the shift, its maximum length or
-the next trip, or move across the break is not made; the validator's ``repeat_visit`` rule then names it.
+re-times the trip forwards from its departure (the break stays in its leg, never earlier). A
+merge that would break the STAT promise or a window, push the trip past the shift, its maximum
+length, the next trip or the break window is not made; the validator's ``repeat_visit`` rule then names it.
 :func:`to_plan_routes` merges before converting, so every export shows one stop.
 
 Back to minutes
@@ -412,36 +412,77 @@ def _merged_stop(problem: PlanningProblem, parts: Sequence[RoutingStop]) -> Rout
     )
 
 
+def _break_leg(trip: Trip, break_duration: int) -> int | None:
+    """Which leg of ``trip`` holds its break (leg ``i`` ends at visit ``i``, leg ``len(visits)``
+    at the return), as the validator places it; ``None`` when it is outside the trip."""
+    if trip.break_start is None:
+        return None
+    b0, b1 = trip.break_start, trip.break_start + break_duration
+    prev_dep = trip.depart
+    ends = [v.start for v in trip.visits] + [trip.return_]
+    for i, end in enumerate(ends):
+        if prev_dep <= b0 and b1 <= end:
+            return i
+        if i < len(trip.visits):
+            prev_dep = trip.visits[i].departure
+    return None
+
+
 def _retime(
-    rp: RoutingProblem, groups: list[list[RoutingStop]], trip: Trip, merged: dict[int, RoutingStop]
+    rp: RoutingProblem,
+    veh: RoutingVehicle,
+    groups: list[list[RoutingStop]],
+    trip: Trip,
+    merged: dict[int, RoutingStop],
 ) -> Trip | None:
-    """``trip`` with the groups in ``merged`` (group index -> merged stop) as one visit each, the
-    rest re-timed forwards; ``None`` when a visit would then start after its STAT deadline or
-    later than its window allows."""
-    visits: list[Visit] = []
-    keep = trip.break_start is not None  # times around a break: never earlier than the engine's
-    prev_node, prev_dep, k = 0, trip.depart, 0
-    for gi, group in enumerate(groups):
-        old = trip.visits[k : k + len(group)]
+    """``trip`` with the groups in ``merged`` (group index -> merged stop) as one visit each,
+    re-timed forwards from its departure (a break stays in its leg, never earlier); ``None`` when a
+    visit would then start after its STAT deadline or later than its window allows, or the break
+    would leave its window or fall between two merged deliveries."""
+    bd = veh.break_duration
+    leg = _break_leg(trip, bd)
+    if trip.break_start is not None and leg is None and trip.break_start < trip.return_:
+        return None  # a break the validator does not find in the trip: leave the trip alone
+    first_of = []  # old visit index each group starts at
+    k = 0
+    for group in groups:
+        first_of.append(k)
         k += len(group)
+    if leg is not None and leg < len(trip.visits) and leg not in first_of:
+        return None  # the break is taken between two deliveries that would become one
+    break_group = first_of.index(leg) if leg is not None and leg < len(trip.visits) else None
+    brk = trip.break_start
+    visits: list[Visit] = []
+    prev_node, prev_dep = 0, trip.depart
+    for gi, group in enumerate(groups):
         st = merged.get(gi, group[0])
-        arrival = prev_dep + int(rp.duration[prev_node, st.node])
-        if keep:
-            arrival = max(arrival, old[0].arrival)
+        travel = int(rp.duration[prev_node, st.node])
+        arrival = prev_dep + travel
+        if gi == break_group and brk is not None:
+            brk = max(brk, prev_dep)
+            arrival = brk + bd + travel
         start = _earliest_start(st, arrival)
-        if keep and gi not in merged:
-            start = max(start, old[0].start)
         late = max(0, start - st.windows[-1][1]) if st.windows else 0
-        if (st.deadline is not None and start > st.deadline) or late > (
-            st.max_late if st.late_penalty else 0
-        ):
+        allowed_late = st.max_late if st.late_penalty else 0
+        if (st.deadline is not None and start > st.deadline) or late > allowed_late:
             return None
         visits.append(Visit(st.key, arrival, start, start + st.service, late))
         prev_node, prev_dep = st.node, start + st.service
     back = prev_dep + int(rp.duration[prev_node, 0])
-    if keep:
-        back = max(back, trip.return_)
-    return replace(trip, visits=tuple(visits), return_=back, duration=back - trip.depart)
+    if leg == len(trip.visits) and brk is not None:  # the break on the way back
+        brk = max(brk, prev_dep)
+        back = brk + bd + int(rp.duration[prev_node, 0])
+    if brk is not None:
+        if leg is None and back > brk:
+            return None  # the break after the trip would now overlap it
+        if veh.break_window is not None and brk > veh.break_window[1]:
+            return None
+    new = replace(trip, visits=tuple(visits), return_=back, duration=back - trip.depart, break_start=brk)
+    if leg is not None:
+        want = break_group if break_group is not None else len(visits)
+        if _break_leg(new, bd) != want:
+            return None  # the validator would find the break in another leg
+    return new
 
 
 def merge_repeat_visits(
@@ -467,8 +508,13 @@ def merge_repeat_visits(
             else:
                 groups.append([st])
         merged = {gi: _merged_stop(problem, g) for gi, g in enumerate(groups) if len(g) > 1}
-        new = _retime(rp, groups, trip, merged) if merged else None
-        if new is not None and not _trip_still_fits(new, trip, vehicles.get(trip.vehicle_key), solution, rp):
+        veh = vehicles.get(trip.vehicle_key)
+        new = _retime(rp, veh, groups, trip, merged) if merged and veh is not None else None
+        if (
+            new is not None
+            and veh is not None
+            and not _trip_still_fits(new, trip, veh, solution, rp.reload_time)
+        ):
             new = None
         if new is None:
             trips.append(trip)
@@ -492,25 +538,16 @@ def merge_repeat_visits(
 
 
 def _trip_still_fits(
-    new: Trip, old: Trip, veh: RoutingVehicle | None, solution: RoutingSolution, rp: RoutingProblem
+    new: Trip, old: Trip, veh: RoutingVehicle, solution: RoutingSolution, reload: int
 ) -> bool:
     """A re-timed trip that got longer still ends inside the shift, its maximum length and before
-    the vehicle's next trip; one with a break keeps its times before the break."""
-    later = new.return_ > old.return_ or any(a.departure > b.departure for a, b in _pairs(new, old))
-    if not later:
+    the vehicle's next trip."""
+    if new.return_ <= old.return_:
         return True
-    if veh is None or old.break_start is not None:
-        return False
     if new.return_ > veh.end or (veh.max_duration is not None and new.duration > veh.max_duration):
         return False
     nxt = [t.depart for t in solution.trips if t.vehicle_key == old.vehicle_key and t.trip_no > old.trip_no]
-    return not nxt or new.return_ + rp.reload_time <= min(nxt)
-
-
-def _pairs(new: Trip, old: Trip) -> list[tuple[Visit, Visit]]:
-    """Each visit of ``new`` with the last visit of ``old`` it stands for (its key's last part)."""
-    by_key = {v.stop_key: v for v in old.visits}
-    return [(v, by_key[v.stop_key.rsplit(MERGE_SEP, 1)[-1]]) for v in new.visits]
+    return not nxt or new.return_ + reload <= min(nxt)
 
 
 def _up(t: int) -> int:
