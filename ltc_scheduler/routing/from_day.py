@@ -436,21 +436,29 @@ def _retime(
     merged: dict[int, RoutingStop],
 ) -> Trip | None:
     """``trip`` with the groups in ``merged`` (group index -> merged stop) as one visit each,
-    re-timed forwards from its departure (a break stays in its leg, never earlier); ``None`` when a
-    visit would then start after its STAT deadline or later than its window allows, or the break
-    would leave its window or fall between two merged deliveries."""
+    re-timed forwards from its departure (a break stays in its leg, never earlier; one taken at
+    the facility between two deliveries that become one is taken there on arrival); ``None`` when
+    a visit would then start after its STAT deadline or later than its window allows, or the
+    break would leave its window."""
     bd = veh.break_duration
     leg = _break_leg(trip, bd)
-    if trip.break_start is not None and leg is None and trip.break_start < trip.return_:
+    if (
+        trip.break_start is not None
+        and leg is None
+        and trip.break_start < trip.return_
+        and trip.break_start + bd > trip.depart
+    ):
         return None  # a break the validator does not find in the trip: leave the trip alone
     first_of = []  # old visit index each group starts at
     k = 0
     for group in groups:
         first_of.append(k)
         k += len(group)
-    if leg is not None and leg < len(trip.visits) and leg not in first_of:
-        return None  # the break is taken between two deliveries that would become one
-    break_group = first_of.index(leg) if leg is not None and leg < len(trip.visits) else None
+    break_group: int | None = None  # the group whose leg holds the break
+    at_stop = False  # taken at the facility, between two deliveries that become one
+    if leg is not None and leg < len(trip.visits):
+        break_group = max(g for g, f in enumerate(first_of) if f <= leg)
+        at_stop = leg != first_of[break_group]
     brk = trip.break_start
     visits: list[Visit] = []
     prev_node, prev_dep = 0, trip.depart
@@ -458,10 +466,15 @@ def _retime(
         st = merged.get(gi, group[0])
         travel = int(rp.duration[prev_node, st.node])
         arrival = prev_dep + travel
+        ready = arrival
         if gi == break_group and brk is not None:
-            brk = max(brk, prev_dep)
-            arrival = brk + bd + travel
-        start = _earliest_start(st, arrival)
+            if at_stop:  # on arrival, waiting for the window
+                brk = max(brk, arrival)
+            else:  # on the way
+                brk = max(brk, prev_dep)
+                arrival = brk + bd + travel
+            ready = brk + bd
+        start = _earliest_start(st, max(arrival, ready))
         late = max(0, start - st.windows[-1][1]) if st.windows else 0
         allowed_late = st.max_late if st.late_penalty else 0
         if (st.deadline is not None and start > st.deadline) or late > allowed_late:
@@ -473,7 +486,7 @@ def _retime(
         brk = max(brk, prev_dep)
         back = brk + bd + int(rp.duration[prev_node, 0])
     if brk is not None:
-        if leg is None and back > brk:
+        if leg is None and brk >= trip.return_ and back > brk:
             return None  # the break after the trip would now overlap it
         if veh.break_window is not None and brk > veh.break_window[1]:
             return None

@@ -132,3 +132,30 @@ def test_plan_validator_flags_two_stops_at_one_facility_in_a_row():
     plan = Plan(date=p.date, batches=bs, routes=(route,))
     repeat = [v for v in validate_coupling(plan) if v.rule == "repeat_visit"]
     assert [v.subject for v in repeat] == ["vehicle 1 trip 1 stop 2 (facility 14)"]
+
+
+def test_a_break_taken_between_the_two_deliveries_is_taken_on_arrival(travel):
+    # Van 1 hands over the STAT at Birch, takes its 30 min break there and waits for the routine
+    # window (11:00); as one visit: arrive, break, one service from 11:00
+    p = day_problem()
+    rp = build_routing_problem(p, day_batches(), travel)
+    s = {st.key: st for st in rp.stops}
+    routine = replace(s["14"], windows=((11 * 3600, 13 * 3600),))
+    rp = replace(rp, stops=tuple(routine if st.key == "14" else st for st in rp.stops))
+    d = rp.duration
+    dep = 10 * 3600 + 35 * 60
+    a1 = dep + int(d[0, 4])
+    l1 = a1 + s["14-stat"].service
+    start2 = max(11 * 3600, l1 + 1800)
+    visits = (Visit("14-stat", a1, a1, l1), Visit("14", l1, start2, start2 + routine.service))
+    back = visits[1].departure + int(d[4, 0])
+    trip = Trip("1", 1, dep, back, visits, distance=int(rp.distance[0, 4] * 2), break_start=l1)
+    sol = RoutingSolution(trips=(trip,))
+    before = _rules(validate_routing(rp, sol))
+    assert "repeat_visit" in before and "break" not in before
+    rp2, sol2 = merge_repeat_visits(p, rp, sol)
+    assert _rules(validate_routing(rp2, sol2)) == before - {"repeat_visit"}
+    (new,) = sol2.trips
+    (visit,) = new.visits
+    assert visit.stop_key == "14-stat+14" and visit.arrival == a1
+    assert new.break_start == l1 and visit.start == max(11 * 3600, l1 + 1800)
