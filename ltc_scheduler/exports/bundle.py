@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ltc_scheduler.exports.common import RunTag, route_label, route_slug
+from ltc_scheduler.exports.common import RunTag, route_label, route_order, route_slug
 from ltc_scheduler.exports.gpx import route_gpx
 from ltc_scheduler.exports.manifest_pdf import manifest_pdf
 from ltc_scheduler.exports.maps_links import maps_links
@@ -132,7 +132,7 @@ def write_run_exports(
     _check_formats(formats)
     out_root.mkdir(parents=True, exist_ok=True)
     target = out_root / run_folder_name(plan, run, scope=scope)
-    numbers = list(routes) if routes is not None else list(range(1, len(plan.routes) + 1))
+    numbers = list(routes) if routes is not None else route_order(plan, problem)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=out_root))
     try:
         files: dict[str, str] = {}

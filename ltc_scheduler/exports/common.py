@@ -86,6 +86,19 @@ def route_label(plan: Plan, problem: PlanningProblem, route_no: int) -> str:
     return f"{vehicle_name(problem, route.vehicle_id)}{LABEL_SEP}trip {route.trip_no}"
 
 
+def route_order(plan: Plan, problem: PlanningProblem) -> list[int]:
+    """The route numbers in the order every list shows them: by vehicle name, then trip -- the
+    same order in every plan of the day, whichever routes it has."""
+    return sorted(
+        range(1, len(plan.routes) + 1),
+        key=lambda no: (
+            vehicle_name(problem, plan.routes[no - 1].vehicle_id),
+            plan.routes[no - 1].vehicle_id,
+            plan.routes[no - 1].trip_no,
+        ),
+    )
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from ltc_scheduler.exports.common import RunTag, stop_rows
+from ltc_scheduler.exports.common import RunTag, route_order, stop_rows
 from ltc_scheduler.exports.safe import SafeCsvWriter
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.model import PlanningProblem
@@ -39,9 +39,9 @@ def stops_csv(
     plan: Plan, problem: PlanningProblem, route_no: int | None = None, *, run: RunTag | None = None
 ) -> str:
     """The stops of route ``route_no`` (1-based place in ``plan.routes``), or of every route when
-    ``None``, as CSV text; ``run`` fills the ``plan_run`` and ``planned_at`` columns."""
+    ``None`` (by vehicle and trip), as CSV text; ``run`` fills the ``plan_run`` and ``planned_at`` columns."""
     run_cells = [run.run_id, f"{run.made_at:%Y-%m-%d %H:%M}"] if run is not None else ["", ""]
-    numbers = [route_no] if route_no is not None else list(range(1, len(plan.routes) + 1))
+    numbers = [route_no] if route_no is not None else route_order(plan, problem)
     out = io.StringIO()
     writer = SafeCsvWriter(out)
     writer.writerow(STOP_COLUMNS)

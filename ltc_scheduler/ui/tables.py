@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ltc_scheduler.exports.common import facility_name, route_label, stop_rows, vehicle_name
+from ltc_scheduler.exports.common import facility_name, route_label, route_order, stop_rows, vehicle_name
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
@@ -52,9 +52,10 @@ def batches_frame(plan: Plan, problem: PlanningProblem) -> pd.DataFrame:
 
 
 def routes_frame(plan: Plan, problem: PlanningProblem) -> pd.DataFrame:
-    """One row per route: vehicle, times, stops, totes, distance."""
+    """One row per route (by vehicle and trip): vehicle, times, stops, totes, distance."""
     rows = []
-    for no, r in enumerate(plan.routes, start=1):
+    for no in route_order(plan, problem):
+        r = plan.routes[no - 1]
         rows.append(
             {
                 "Route": route_label(plan, problem, no),

@@ -191,3 +191,25 @@ def test_out_onto_an_existing_file_is_a_clear_error(tmp_path: Path) -> None:
         run_export(date=dt.date(2026, 11, 26), route=None, fmt="all", out=target)
     assert main(["export", "--date", "2026-11-26", "--out", str(target)]) == 2
     assert target.read_bytes() == b"%PDF old"
+
+
+def test_every_list_shows_the_routes_by_vehicle_and_trip() -> None:
+    from ltc_scheduler.exports.common import route_order
+    from ltc_scheduler.ui.tables import routes_frame
+
+    plan, problem = sample_plan(), sample_problem()
+    a1, b1 = plan.routes
+    # a re-plan keeps departed routes first: Van B's trip, then Van A's second and first trips
+    shuffled = replace(plan, routes=(b1, replace(a1, trip_no=2), a1))
+    assert route_order(shuffled, problem) == [3, 2, 1]
+    assert list(routes_frame(shuffled, problem)["Route"]) == [
+        "Van A · trip 1",
+        "Van A · trip 2",
+        "Van B · trip 1",
+    ]
+    rows = list(csv.DictReader(io.StringIO(stops_csv(shuffled, problem))))
+    assert list(dict.fromkeys(r["route"] for r in rows)) == [
+        "Van A · trip 1",
+        "Van A · trip 2",
+        "Van B · trip 1",
+    ]

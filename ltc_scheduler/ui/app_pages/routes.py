@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ltc_scheduler.exports.common import RunTag, route_label, route_slug
+from ltc_scheduler.exports.common import RunTag, route_label, route_order, route_slug
 from ltc_scheduler.exports.gpx import route_gpx
 from ltc_scheduler.exports.manifest_pdf import manifest_pdf
 from ltc_scheduler.exports.maps_links import maps_links
@@ -28,7 +28,7 @@ routes = routes_frame(plan, problem)
 chosen = (
     st.segmented_control(
         "Route",
-        options=[0, *range(1, len(plan.routes) + 1)],
+        options=[0, *route_order(plan, problem)],
         format_func=lambda n: "All routes" if n == 0 else route_label(plan, problem, n),
         default=0,
         key="route_choice",
@@ -66,7 +66,7 @@ if not chosen:
     st.dataframe(routes, hide_index=True, width="stretch")
     st.stop()
 
-summary = routes.iloc[chosen - 1]
+summary = routes.set_index("Route").loc[route_label(plan, problem, chosen)]
 stem = f"{date.isoformat()}_{run.stem()}_{route_slug(plan, problem, chosen)}"
 with right:
     st.markdown(
