@@ -67,6 +67,45 @@ def _coupling(result: PlanResult) -> dict[str, Any]:
     return {"iterations": result.iterations, "single_pass": result.single_pass, "final": result.final}
 
 
+def _route_details(plan, problem) -> list[dict[str, Any]]:
+    """``route_details`` of ``plan --json``: each route by its stable label (vehicle and trip),
+    local ``HH:MM`` times, and its stops with whether they carry routine and urgent batches."""
+    from ltc_scheduler.enums import URGENT_CLASSES
+    from ltc_scheduler.exports.common import find_facility, route_label, vehicle_name
+    from ltc_scheduler.problem.clock import clock
+
+    classes = {b.key: b.order_class for b in plan.batches}
+    out = []
+    for no, r in enumerate(plan.routes, start=1):
+        stops = []
+        for st in sorted(r.stops, key=lambda x: x.seq):
+            fac = find_facility(problem, st.facility_id)
+            carried = [classes[k] for k in st.batch_keys if k in classes]
+            stops.append(
+                {
+                    "facility": fac.name if fac else str(st.facility_id),
+                    "facility_external_id": fac.external_id if fac else None,
+                    "arrival": clock(st.arrival_min),
+                    "totes": st.totes,
+                    "cold_totes": st.cold_totes,
+                    "controlled_totes": st.controlled_totes,
+                    "routine": any(c not in URGENT_CLASSES for c in carried) if carried else not st.stat,
+                    "urgent": any(c in URGENT_CLASSES for c in carried) if carried else st.stat,
+                }
+            )
+        out.append(
+            {
+                "route": route_label(plan, problem, no),
+                "vehicle": vehicle_name(problem, r.vehicle_id),
+                "trip": r.trip_no,
+                "depart": clock(r.depart_min),
+                "return": clock(r.return_min),
+                "stops": stops,
+            }
+        )
+    return out
+
+
 def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str, Any]:
     """The ``plan --json`` object (JSON-able); every figure is :func:`plan_kpis` of the plan."""
     plan = result.plan
@@ -79,6 +118,7 @@ def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str
         "batches": k.batches,
         "lines_used": k.lines_used,
         "routes": k.routes,
+        "route_details": _route_details(plan, problem),
         "stops": k.stops,
         "unserved": [
             {"facility": names.get(u.facility_id, str(u.facility_id)), "reason": u.reason}

@@ -20,18 +20,26 @@ def _parse_date(value: str) -> dt.date:
 
 
 def run_export(
-    *, date: dt.date, route: int | None, fmt: str, out: Path, url: str | None = None
+    *, date: dt.date, route: str | None, fmt: str, out: Path, url: str | None = None
 ) -> list[Path]:
-    """Write the exports of the published plan of ``date``; returns the files written.
+    """Write the exports of the published plan of ``date`` into a folder of their own under ``out``
+    (see :mod:`ltc_scheduler.exports.bundle`); returns the files written, ``PLAN.txt`` last.
 
-    Everything comes from the plan's own record (names, addresses, windows, vehicles as they were
-    when it was made), not from today's master data."""
+    ``route`` names one route by vehicle and trip (``"Van 03 · trip 1"``, ``"van03-1"``,
+    ``"Van 03 trip 1"``). Everything comes from the plan's own record (names, addresses, windows,
+    vehicles as they were when it was made), not from today's master data."""
     from ltc_scheduler.db import plans as plan_records
     from ltc_scheduler.db.engine import make_engine, session_scope
-    from ltc_scheduler.exports.bundle import ROUTE_FORMATS, write_packing_lists, write_route_exports
+    from ltc_scheduler.exports.bundle import ALL_FORMATS, PLAN_NOTE, write_run_exports
+    from ltc_scheduler.exports.common import RunTag, find_route, route_slug
 
     if fmt not in FORMATS:
         raise BadInput(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if out.exists() and not out.is_dir():
+        raise BadInput(
+            f"--out: {out} is a file, not a folder; give a folder (each plan's exports go into a new "
+            "folder inside it)"
+        )
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
@@ -42,19 +50,31 @@ def run_export(
                 )
             record = plan_records.load_plan_record(session, plan_run_id=run.id)
             plan, problem = record.plan, record.problem  # as planned, whatever changed since
+            tag = RunTag.of(run.id, run.created_at, run.timezone or problem.timezone)
     finally:
         engine.dispose()
-    if route is not None and not 1 <= route <= len(plan.routes):
-        raise BadInput(f"--route: the plan for {date} has routes 1..{len(plan.routes)}, not {route}")
-    numbers = [route] if route is not None else list(range(1, len(plan.routes) + 1))
-    written: list[Path] = []
-    route_formats = ROUTE_FORMATS if fmt == "all" else tuple(f for f in (fmt,) if f in ROUTE_FORMATS)
-    if route_formats:
-        for no in numbers:
-            written += write_route_exports(plan, problem, no, out, route_formats)
-    if fmt in ("packing", "all"):
-        written += write_packing_lists(plan, problem, out)
-    return written
+    numbers: list[int] | None = None
+    scope = [] if fmt == "all" else [fmt]
+    if route is not None:
+        try:
+            no = find_route(plan, problem, route)
+        except ValueError as e:
+            raise BadInput(f"--route: {e}") from None
+        numbers = [no]
+        scope.insert(0, route_slug(plan, problem, no))
+    formats = ALL_FORMATS if fmt == "all" else (fmt,)
+    if route is not None:
+        formats = tuple(f for f in formats if f != "packing") or formats
+    try:
+        folder = write_run_exports(
+            plan, problem, tag, out, routes=numbers, formats=formats, scope="_".join(scope)
+        )
+    except OSError as e:
+        raise BadInput(
+            f"--out: could not write the exports into {out} ({e.strerror or e}); nothing was written"
+        ) from None
+    names = sorted(p.name for p in folder.iterdir() if p.name != PLAN_NOTE)
+    return [folder / n for n in names] + [folder / PLAN_NOTE]
 
 
 def register(app: typer.Typer) -> None:
@@ -63,18 +83,26 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
         date: str = typer.Option(..., "--date", help="plan date YYYY-MM-DD"),
-        route: int | None = typer.Option(
-            None, "--route", help="route number (1-based); default: every route"
+        route: str | None = typer.Option(
+            None,
+            "--route",
+            help='one route by vehicle and trip: "Van 03 · trip 1", van03-1 or "Van 03 trip 1"; '
+            "default: every route",
         ),
         fmt: str = typer.Option(
             "all",
             "--format",
             help="csv (stops), pdf (driver manifest), gpx, links (Google Maps), packing or all",
         ),
-        out: Path = typer.Option(Path("exports"), "--out", help="folder to write into (created if missing)"),
+        out: Path = typer.Option(
+            Path("exports"),
+            "--out",
+            help="folder to write into (created if missing); each plan run gets a folder of its own inside",
+        ),
     ) -> None:
         """Export the published plan for drivers and technicians: stop CSV, PDF manifest, GPX, Maps links."""
         paths = run_export(date=_parse_date(date), route=route, fmt=fmt.lower(), out=out)
         for p in paths:
             typer.echo(str(p))
-        typer.echo(f"{len(paths)} file(s) written to {out}")
+        folder = paths[-1].parent if paths else out
+        typer.echo(f"{len(paths)} file(s) written to {folder}")

@@ -5,12 +5,19 @@ Exports work on plain objects only: a :class:`~ltc_scheduler.plan.model.Plan` pl
 pharmacy, the facilities with their addresses, the vehicles and the order lines). Nothing here
 touches the database.
 
-Routes are numbered from 1 in the order of ``plan.routes`` (the order the dashboard shows them).
+A route is its vehicle and trip: :func:`route_label` gives ``"Van 03 · trip 1"``, the same in
+every plan of the day whatever else changed, and :func:`route_slug` its file-name form
+``"van03-1"``; :func:`find_route` reads either (or ``"Van 03 trip 1"``) back. Functions that take a
+``route_no`` mean the route's place in ``plan.routes`` (1-based, ordered by vehicle and trip):
+a handle for code, never shown to anyone. :class:`RunTag` names the plan run an export belongs to.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from ltc_scheduler.plan.model import Batch, Plan, PlanRoute, PlanStop
 from ltc_scheduler.problem.clock import clock
@@ -59,24 +66,110 @@ def facility_name(problem: PlanningProblem, facility_id: int) -> str:
 
 
 def get_route(plan: Plan, route_no: int) -> PlanRoute:
-    """Route ``route_no`` (1-based); ``ValueError`` naming the valid range otherwise."""
+    """Route ``route_no`` (1-based place in ``plan.routes``); ``ValueError`` otherwise."""
     if not 1 <= route_no <= len(plan.routes):
         raise ValueError(
-            f"route {route_no} does not exist: the plan for {plan.date} has routes 1..{len(plan.routes)}"
+            f"route {route_no} does not exist: the plan for {plan.date} has {len(plan.routes)} route(s)"
             if plan.routes
             else f"the plan for {plan.date} has no routes"
         )
     return plan.routes[route_no - 1]
 
 
+#: between the vehicle and the trip in a route label
+LABEL_SEP = " · "
+
+
 def route_label(plan: Plan, problem: PlanningProblem, route_no: int) -> str:
-    """``"Route 2 - Van B (trip 1)"``."""
+    """``"Van 03 · trip 1"``: the route's vehicle and trip, stable across re-plans."""
     route = get_route(plan, route_no)
-    label = f"Route {route_no} - {vehicle_name(problem, route.vehicle_id)}"
-    trips = sum(1 for r in plan.routes if r.vehicle_id == route.vehicle_id)
-    if trips > 1 or route.trip_no > 1:
-        label += f" (trip {route.trip_no})"
-    return label
+    return f"{vehicle_name(problem, route.vehicle_id)}{LABEL_SEP}trip {route.trip_no}"
+
+
+def route_order(plan: Plan, problem: PlanningProblem) -> list[int]:
+    """The route numbers in the order every list shows them: by vehicle name, then trip -- the
+    same order in every plan of the day, whichever routes it has."""
+    return sorted(
+        range(1, len(plan.routes) + 1),
+        key=lambda no: (
+            vehicle_name(problem, plan.routes[no - 1].vehicle_id),
+            plan.routes[no - 1].vehicle_id,
+            plan.routes[no - 1].trip_no,
+        ),
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def route_slug(plan: Plan, problem: PlanningProblem, route_no: int) -> str:
+    """The label as a file name: ``"van03-1"`` (letters and digits of the vehicle name, the trip);
+    when two vehicles of the plan read the same that way, the vehicle id is added (``"van03v7-1"``)."""
+    route = get_route(plan, route_no)
+    base = _slug(vehicle_name(problem, route.vehicle_id)) or "vehicle"
+    clash = any(
+        r.vehicle_id != route.vehicle_id and _slug(vehicle_name(problem, r.vehicle_id)) == base
+        for r in plan.routes
+    )
+    if clash or base == "vehicle":
+        base += f"v{route.vehicle_id}"
+    return f"{base}-{route.trip_no}"
+
+
+def _route_key(text: str) -> str:
+    """What is left of a route name to compare: letters and digits, without the word "trip"."""
+    return _slug(text.lower().replace("trip", " "))
+
+
+def find_route(plan: Plan, problem: PlanningProblem, text: str) -> int:
+    """The ``route_no`` of the route named ``text``: its label (``"Van 03 · trip 1"``), its file
+    name (``"van03-1"``) or the vehicle name and trip (``"Van 03 trip 1"``, ``"van 03 1"``); a
+    vehicle's name alone when it makes one trip. ``ValueError`` naming the routes otherwise."""
+    names = [route_label(plan, problem, no) for no in range(1, len(plan.routes) + 1)]
+    if not names:
+        raise ValueError(f"the plan for {plan.date} has no routes")
+    want = _route_key(text)
+    found: list[int] = []
+    for no, route in enumerate(plan.routes, start=1):
+        vehicle = vehicle_name(problem, route.vehicle_id)
+        keys = {
+            _route_key(f"{vehicle} {route.trip_no}"),
+            _route_key(route_slug(plan, problem, no)),
+        }
+        if sum(1 for r in plan.routes if r.vehicle_id == route.vehicle_id) == 1:
+            keys.add(_route_key(vehicle))
+        if want and want in keys:
+            found.append(no)
+    if len(found) == 1:
+        return found[0]
+    listed = ", ".join(f'"{n}"' for n in names)
+    if found:
+        raise ValueError(f"route {text!r} could mean {len(found)} routes; give one of {listed}")
+    hint = " (routes are named by vehicle and trip, not by number)" if text.strip().isdigit() else ""
+    raise ValueError(f"there is no route {text!r} in the plan for {plan.date}{hint}; the routes are {listed}")
+
+
+@dataclass(frozen=True, slots=True)
+class RunTag:
+    """The plan run an export belongs to: its number and when it was made (pharmacy time)."""
+
+    run_id: int
+    made_at: dt.datetime  # local wall time of the pharmacy
+
+    @classmethod
+    def of(cls, run_id: int, created_at: dt.datetime, tz: str) -> RunTag:
+        """From a stored run: ``created_at`` is UTC (naive values read as UTC), ``tz`` the pharmacy's."""
+        ts = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=dt.UTC)
+        return cls(run_id, ts.astimezone(ZoneInfo(tz)).replace(tzinfo=None))
+
+    def text(self) -> str:
+        """``"plan run #12, made 2026-12-01 06:15"``."""
+        return f"plan run #{self.run_id}, made {self.made_at:%Y-%m-%d %H:%M}"
+
+    def stem(self) -> str:
+        """``"run12_0615"``: the run in a file or folder name."""
+        return f"run{self.run_id}_{self.made_at:%H%M}"
 
 
 def orders_by_id(problem: PlanningProblem) -> dict[int, OrderLine]:
@@ -102,6 +195,7 @@ class StopRow:
     """One stop as the dispatcher sees it (CSV row, PDF row, dashboard table row)."""
 
     route_no: int
+    route: str  # the route's label, "Van 03 · trip 1"
     vehicle: str
     sequence: int
     facility_id: int
@@ -128,12 +222,14 @@ def stop_rows(plan: Plan, problem: PlanningProblem, route_no: int) -> list[StopR
     """The stops of route ``route_no`` in driving order."""
     route = get_route(plan, route_no)
     vehicle = vehicle_name(problem, route.vehicle_id)
+    label = route_label(plan, problem, route_no)
     rows = []
     for stop in sorted(route.stops, key=lambda s: s.seq):
         facility = find_facility(problem, stop.facility_id)
         rows.append(
             StopRow(
                 route_no=route_no,
+                route=label,
                 vehicle=vehicle,
                 sequence=stop.seq,
                 facility_id=stop.facility_id,
@@ -154,9 +250,3 @@ def stop_rows(plan: Plan, problem: PlanningProblem, route_no: int) -> list[StopR
             )
         )
     return rows
-
-
-def safe_name(text: str) -> str:
-    """A file-name-safe version of ``text``."""
-    keep = [c if c.isalnum() or c in "-_" else "_" for c in text.strip()]
-    return "".join(keep).strip("_") or "x"

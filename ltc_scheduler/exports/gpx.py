@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import gpxpy.gpx
 
-from ltc_scheduler.exports.common import get_route, route_label, stop_rows
+from ltc_scheduler.exports.common import RunTag, get_route, route_label, stop_rows
 from ltc_scheduler.exports.safe import xml_text
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.clock import clock
@@ -19,12 +19,15 @@ def _at(problem: PlanningProblem, minute: int) -> dt.datetime:
     return (midnight + dt.timedelta(minutes=minute)).astimezone(dt.UTC)
 
 
-def route_gpx(plan: Plan, problem: PlanningProblem, route_no: int) -> str:
-    """GPX 1.1 text: waypoints ``01 Facility``... in stop order, a ``<rte>`` pharmacy -> stops -> pharmacy."""
+def route_gpx(plan: Plan, problem: PlanningProblem, route_no: int, *, run: RunTag | None = None) -> str:
+    """GPX 1.1 text: waypoints ``01 Facility``... in stop order, a ``<rte>`` pharmacy -> stops -> pharmacy;
+    the description names the plan run (``run``)."""
     route = get_route(plan, route_no)
     label = route_label(plan, problem, route_no)
     gpx = gpxpy.gpx.GPX()
     gpx.name = xml_text(f"{problem.depot.name} {plan.date.isoformat()} {label}")
+    if run is not None:
+        gpx.description = xml_text(f"{label}, {run.text()}")
     gpx.creator = "LTC Scheduler"
     depot = problem.depot
     rte = gpxpy.gpx.GPXRoute(name=xml_text(label))

@@ -11,10 +11,12 @@ from __future__ import annotations
 from fpdf.fonts import FontFace
 
 from ltc_scheduler.exports.common import (
+    RunTag,
     get_route,
     route_label,
     stop_order_lines,
     stop_rows,
+    vehicle_name,
 )
 from ltc_scheduler.exports.pdf_base import LetterPdf, latin1
 from ltc_scheduler.plan.model import Plan
@@ -25,8 +27,9 @@ _HEAD = FontFace(emphasis="BOLD", fill_color=(226, 232, 240))
 _COLD_FILL = (219, 234, 254)
 
 
-def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int) -> bytes:
-    """The manifest of route ``route_no`` (1-based) as PDF bytes."""
+def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int, *, run: RunTag | None = None) -> bytes:
+    """The manifest of route ``route_no`` (1-based place in ``plan.routes``) as PDF bytes; the
+    header names the plan run (``run``) so a sheet can be matched to its plan."""
     route = get_route(plan, route_no)
     label = route_label(plan, problem, route_no)
     rows = stop_rows(plan, problem, route_no)
@@ -42,6 +45,8 @@ def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int) -> bytes:
     pdf.set_font("helvetica", "", 9)
     pdf.cell(pdf.content_width * 0.6, 5, latin1(depot.address))
     pdf.cell(0, 5, latin1(plan.date.strftime("%A %B %d, %Y")), align="R", new_x="LMARGIN", new_y="NEXT")
+    if run is not None:
+        pdf.cell(0, 5, latin1(run.text().capitalize()), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(3)
@@ -53,7 +58,7 @@ def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int) -> bytes:
     pdf.heading(label, 13)
     half = pdf.content_width / 2
     pdf.set_font("helvetica", "", 10)
-    vehicle = label.split(" - ", 1)[1] if " - " in label else label
+    vehicle = vehicle_name(problem, route.vehicle_id)
     pdf.cell(half, 6, latin1(f"Vehicle: {vehicle}"))
     pdf.signature_line("Driver:", half)
     pdf.ln(8)

@@ -10,7 +10,7 @@ import io
 
 from fpdf.fonts import FontFace
 
-from ltc_scheduler.exports.common import facility_name, orders_by_id
+from ltc_scheduler.exports.common import RunTag, facility_name, orders_by_id
 from ltc_scheduler.exports.pdf_base import LetterPdf, latin1
 from ltc_scheduler.exports.safe import SafeCsvWriter
 from ltc_scheduler.plan.model import Batch, Plan
@@ -35,6 +35,8 @@ PACKING_COLUMNS: tuple[str, ...] = (
     "doses",
     "cold",
     "controlled",
+    "plan_run",
+    "planned_at",
 )
 
 _HEAD = FontFace(emphasis="BOLD", fill_color=(226, 232, 240))
@@ -52,9 +54,13 @@ def _batches(plan: Plan, batch_keys: list[str] | None) -> list[Batch]:
     return [plan.batch(k) for k in batch_keys]
 
 
-def packing_list_csv(plan: Plan, problem: PlanningProblem, batch_keys: list[str] | None = None) -> str:
-    """One row per order line of the chosen batches (all batches when ``None``), by line and start."""
+def packing_list_csv(
+    plan: Plan, problem: PlanningProblem, batch_keys: list[str] | None = None, *, run: RunTag | None = None
+) -> str:
+    """One row per order line of the chosen batches (all batches when ``None``), by line and start;
+    ``run`` fills the ``plan_run`` and ``planned_at`` columns."""
     by_id = orders_by_id(problem)
+    run_cells = [run.run_id, f"{run.made_at:%Y-%m-%d %H:%M}"] if run is not None else ["", ""]
     out = io.StringIO()
     writer = SafeCsvWriter(out)
     writer.writerow(PACKING_COLUMNS)
@@ -80,13 +86,17 @@ def packing_list_csv(plan: Plan, problem: PlanningProblem, batch_keys: list[str]
                     o.doses if o else "",
                     "yes" if (o.cold if o else b.cold) else "no",
                     "yes" if (o.controlled if o else b.controlled) else "no",
+                    *run_cells,
                 ]
             )
     return out.getvalue()
 
 
-def packing_list_pdf(plan: Plan, problem: PlanningProblem, batch_keys: list[str] | None = None) -> bytes:
-    """A printable packing list: one block per batch (line, times, facility, flags, order lines)."""
+def packing_list_pdf(
+    plan: Plan, problem: PlanningProblem, batch_keys: list[str] | None = None, *, run: RunTag | None = None
+) -> bytes:
+    """A printable packing list: one block per batch (line, times, facility, flags, order lines);
+    the header names the plan run (``run``)."""
     by_id = orders_by_id(problem)
     pdf = LetterPdf(f"{problem.depot.name} - packing list {plan.date.isoformat()}")
     pdf.add_page()
@@ -94,6 +104,8 @@ def packing_list_pdf(plan: Plan, problem: PlanningProblem, batch_keys: list[str]
     pdf.cell(0, 8, latin1(f"{problem.depot.name} - packing list"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 9)
     pdf.cell(0, 5, latin1(plan.date.strftime("%A %B %d, %Y")), new_x="LMARGIN", new_y="NEXT")
+    if run is not None:
+        pdf.cell(0, 5, latin1(run.text().capitalize()), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     for b in _batches(plan, batch_keys):
         if pdf.get_y() > pdf.h - 60:

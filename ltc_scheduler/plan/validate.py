@@ -10,6 +10,8 @@ routing halves have their own validators (``packing/validate.py``, ``routing/val
 ``stop_facility``    a stop carries a batch of another facility
 ``unknown_batch``    a stop or unserved entry names a batch that is not in the plan
 ``batch_delivery``   a batch is on no stop and not reported unserved, or on more than one stop
+``repeat_visit``     a trip stops at the same facility twice in a row (deliveries to one facility on
+                     one trip are one stop: one arrival, one service for all its totes)
 ===================  ===========================================================================
 """
 
@@ -30,6 +32,17 @@ def validate_coupling(plan: Plan) -> list[Violation]:
     delivered: Counter[str] = Counter()
     for route in plan.routes:
         name = f"vehicle {route.vehicle_id} trip {route.trip_no}"
+        ordered = sorted(route.stops, key=lambda s: s.seq)
+        for prev, stop in zip(ordered, ordered[1:], strict=False):
+            if prev.facility_id == stop.facility_id:
+                out.append(
+                    Violation(
+                        "repeat_visit",
+                        f"{name} stop {stop.seq} (facility {stop.facility_id})",
+                        f"stops {prev.seq} and {stop.seq} are both at facility {stop.facility_id}; "
+                        "deliveries to one facility on one trip are one stop",
+                    )
+                )
         for stop in route.stops:
             subject = f"{name} stop {stop.seq} (facility {stop.facility_id})"
             totes = cold = controlled = 0

@@ -83,13 +83,14 @@ class _Routed:
 
 
 def _route(problem: PlanningProblem, batches: list[Batch], travel: TravelMatrix, limit_s: float) -> _Routed:
-    from ltc_scheduler.routing.from_day import build_routing_problem, to_plan_routes
+    from ltc_scheduler.routing.from_day import build_routing_problem, merge_repeat_visits, to_plan_routes
     from ltc_scheduler.routing.params import RoutingParams
     from ltc_scheduler.routing.search import solve_routing
 
     ready = {b.key: b.ready_min for b in batches if b.ready_min is not None}
     rp = build_routing_problem(problem, batches, travel, ready=ready)
     sol = solve_routing(rp, RoutingParams(time_limit_s=limit_s, seed=problem.settings.seed))
+    rp, sol = merge_repeat_visits(problem, rp, sol)  # one visit per facility per trip
     routes, unserved, late = to_plan_routes(problem, rp, sol, batches)
     return _Routed(rp, sol, tuple(routes), tuple(unserved), tuple(late))
 

@@ -51,6 +51,17 @@ between two trips takes ``params.reload_min`` minutes. ``params`` is a
 :class:`~ltc_scheduler.routing.params.DayRoutingParams` (defaults: 10, 60 and 90 minutes).
 ``arc_cost="duration"``.
 
+One visit per facility per trip
+-------------------------------
+A facility's routine stop and an urgent stop are two stops of the problem (so they can ride on
+different trips); when the engine puts them back to back on one trip, :func:`merge_repeat_visits`
+makes them one stop -- key ``"<key>+<key>"``, one arrival, one service
+``facility.service_minutes(all its totes)``, the routine windows and the STAT deadline -- and
+re-times the trip forwards from its departure (the break stays in its leg, never earlier). A
+merge that would break the STAT promise or a window, push the trip past the shift, its maximum
+length, the next trip or the break window is not made; the validator's ``repeat_visit`` rule then names it.
+:func:`to_plan_routes` merges before converting, so every export shows one stop.
+
 Back to minutes
 ---------------
 ETAs are never optimistic: arrival, start of service, departure from a stop, return and break
@@ -62,7 +73,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ltc_scheduler.enums import URGENT_CLASSES
 from ltc_scheduler.plan.model import Batch, LateStop, PlanRoute, PlanStop, UnservedStop
@@ -70,19 +81,29 @@ from ltc_scheduler.problem.model import Facility, GeoPoint, OrderLine, PlanningP
 from ltc_scheduler.problem.travel import TravelMatrix
 from ltc_scheduler.routing.explain import explain_late
 from ltc_scheduler.routing.params import DayRoutingParams
-from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop, RoutingVehicle
+from ltc_scheduler.routing.problem import (
+    RoutingProblem,
+    RoutingSolution,
+    RoutingStop,
+    RoutingVehicle,
+    Trip,
+    Visit,
+)
 
 __all__ = [
     "STAT_SUFFIX",
     "build_routing_problem",
     "day_points",
     "facility_nodes",
+    "merge_repeat_visits",
     "stop_batches",
     "to_plan_routes",
 ]
 
 #: key suffix of the urgent stop of a split facility
 STAT_SUFFIX = "-stat"
+#: joins the keys of the stops merged into one visit (:func:`merge_repeat_visits`)
+MERGE_SEP = "+"
 
 
 def day_points(problem: PlanningProblem) -> list[GeoPoint]:
@@ -329,7 +350,8 @@ def stop_batches(rp: RoutingProblem, batches: Sequence[Batch]) -> dict[str, tupl
     later wave's stop is keyed ``"<id>-stat-<its first batch>"``, so the waves are found again
     from the keys (``batches`` must be those the problem was built from).
     """
-    keys = {st.key for st in rp.stops}
+    merged_into = {part: st.key for st in rp.stops if MERGE_SEP in st.key for part in st.key.split(MERGE_SEP)}
+    keys = {st.key for st in rp.stops if MERGE_SEP not in st.key} | set(merged_into)
     out: dict[str, list[Batch]] = defaultdict(list)
     urgent: dict[int, list[Batch]] = defaultdict(list)
     for b in batches:
@@ -345,11 +367,200 @@ def stop_batches(rp: RoutingProblem, batches: Sequence[Batch]) -> dict[str, tupl
             if later in keys:
                 key = later
             out[key].append(b)
+    for part, key in merged_into.items():
+        out[key].extend(out.pop(part, []))
     return {k: tuple(sorted(v, key=lambda b: b.key)) for k, v in sorted(out.items())}
 
 
 def _facility_id(key: str) -> int:
-    return int(key.split("-", 1)[0])
+    return int(key.split(MERGE_SEP, 1)[0].split("-", 1)[0])
+
+
+def _earliest_start(st: RoutingStop, ready: int) -> int:
+    """Earliest start of service at or after ``ready`` inside a window (late for a soft window)."""
+    for a, b in st.windows:
+        if ready <= b:
+            return max(ready, a)
+    return ready
+
+
+def _merged_stop(problem: PlanningProblem, parts: Sequence[RoutingStop]) -> RoutingStop:
+    """One stop for ``parts`` (stops at one facility): totes added up, one service by the
+    facility's rule, the routine windows, the earliest STAT deadline, the latest release."""
+    first = parts[0]
+    fac = problem.facilities[first.node - 1] if 0 < first.node <= len(problem.facilities) else None
+    totes = sum(p.totes for p in parts)
+    windowed = [p for p in parts if p.windows]
+    deadlines = [p.deadline for p in parts if p.deadline is not None]
+    return RoutingStop(
+        key=MERGE_SEP.join(p.key for p in parts),
+        node=first.node,
+        totes=totes,
+        service=fac.service_minutes(totes) * 60 if fac is not None else sum(p.service for p in parts),
+        windows=windowed[0].windows if windowed else (),
+        cold_totes=sum(p.cold_totes for p in parts),
+        controlled=any(p.controlled for p in parts),
+        release=max(p.release for p in parts),
+        deadline=min(deadlines) if deadlines else None,
+        late_penalty=max(p.late_penalty for p in parts),
+        max_late=max((p.max_late for p in windowed), default=0),
+        drop_penalty=None
+        if any(p.drop_penalty is None for p in parts)
+        else sum(int(p.drop_penalty or 0) for p in parts),
+        priority=any(p.priority for p in parts),
+        label=fac.name if fac is not None else first.label,
+    )
+
+
+def _break_leg(trip: Trip, break_duration: int) -> int | None:
+    """Which leg of ``trip`` holds its break (leg ``i`` ends at visit ``i``, leg ``len(visits)``
+    at the return), as the validator places it; ``None`` when it is outside the trip."""
+    if trip.break_start is None:
+        return None
+    b0, b1 = trip.break_start, trip.break_start + break_duration
+    prev_dep = trip.depart
+    ends = [v.start for v in trip.visits] + [trip.return_]
+    for i, end in enumerate(ends):
+        if prev_dep <= b0 and b1 <= end:
+            return i
+        if i < len(trip.visits):
+            prev_dep = trip.visits[i].departure
+    return None
+
+
+def _retime(
+    rp: RoutingProblem,
+    veh: RoutingVehicle,
+    groups: list[list[RoutingStop]],
+    trip: Trip,
+    merged: dict[int, RoutingStop],
+) -> Trip | None:
+    """``trip`` with the groups in ``merged`` (group index -> merged stop) as one visit each,
+    re-timed forwards from its departure (a break stays in its leg, never earlier; one taken at
+    the facility between two deliveries that become one is taken there on arrival); ``None`` when
+    a visit would then start after its STAT deadline or later than its window allows, or the
+    break would leave its window."""
+    bd = veh.break_duration
+    leg = _break_leg(trip, bd)
+    if (
+        trip.break_start is not None
+        and leg is None
+        and trip.break_start < trip.return_
+        and trip.break_start + bd > trip.depart
+    ):
+        return None  # a break the validator does not find in the trip: leave the trip alone
+    first_of = []  # old visit index each group starts at
+    k = 0
+    for group in groups:
+        first_of.append(k)
+        k += len(group)
+    break_group: int | None = None  # the group whose leg holds the break
+    at_stop = False  # taken at the facility, between two deliveries that become one
+    if leg is not None and leg < len(trip.visits):
+        break_group = max(g for g, f in enumerate(first_of) if f <= leg)
+        at_stop = leg != first_of[break_group]
+    brk = trip.break_start
+    visits: list[Visit] = []
+    prev_node, prev_dep = 0, trip.depart
+    for gi, group in enumerate(groups):
+        st = merged.get(gi, group[0])
+        travel = int(rp.duration[prev_node, st.node])
+        arrival = prev_dep + travel
+        ready = arrival
+        if gi == break_group and brk is not None:
+            if at_stop:  # on arrival, waiting for the window
+                brk = max(brk, arrival)
+            else:  # on the way
+                brk = max(brk, prev_dep)
+                arrival = brk + bd + travel
+            ready = brk + bd
+        start = _earliest_start(st, max(arrival, ready))
+        late = max(0, start - st.windows[-1][1]) if st.windows else 0
+        allowed_late = st.max_late if st.late_penalty else 0
+        if (st.deadline is not None and start > st.deadline) or late > allowed_late:
+            return None
+        visits.append(Visit(st.key, arrival, start, start + st.service, late))
+        prev_node, prev_dep = st.node, start + st.service
+    back = prev_dep + int(rp.duration[prev_node, 0])
+    if leg == len(trip.visits) and brk is not None:  # the break on the way back
+        brk = max(brk, prev_dep)
+        back = brk + bd + int(rp.duration[prev_node, 0])
+    if brk is not None:
+        if leg is None and brk >= trip.return_ and back > brk:
+            return None  # the break after the trip would now overlap it
+        if veh.break_window is not None and brk > veh.break_window[1]:
+            return None
+    new = replace(trip, visits=tuple(visits), return_=back, duration=back - trip.depart, break_start=brk)
+    if leg is not None:
+        want = break_group if break_group is not None else len(visits)
+        if _break_leg(new, bd) != want:
+            return None  # the validator would find the break in another leg
+    return new
+
+
+def merge_repeat_visits(
+    problem: PlanningProblem, rp: RoutingProblem, solution: RoutingSolution
+) -> tuple[RoutingProblem, RoutingSolution]:
+    """One visit per facility per trip (see the module docstring): back-to-back stops at one
+    facility become one stop of the returned problem and one visit of the returned solution.
+    Returns ``rp`` and ``solution`` themselves when nothing is merged."""
+    stops = {st.key: st for st in rp.stops}
+    vehicles = {v.key: v for v in rp.vehicles}
+    new_stops: dict[str, RoutingStop] = {}
+    parts_of: dict[str, str] = {}
+    trips: list[Trip] = []
+    for trip in solution.trips:
+        groups: list[list[RoutingStop]] = []
+        for v in trip.visits:
+            st = stops.get(v.stop_key)
+            if st is None:  # not a stop of the problem: leave the trip to the validator
+                groups = []
+                break
+            if groups and groups[-1][0].node == st.node:
+                groups[-1].append(st)
+            else:
+                groups.append([st])
+        merged = {gi: _merged_stop(problem, g) for gi, g in enumerate(groups) if len(g) > 1}
+        veh = vehicles.get(trip.vehicle_key)
+        new = _retime(rp, veh, groups, trip, merged) if merged and veh is not None else None
+        if (
+            new is not None
+            and veh is not None
+            and not _trip_still_fits(new, trip, veh, solution, rp.reload_time)
+        ):
+            new = None
+        if new is None:
+            trips.append(trip)
+            continue
+        trips.append(new)
+        for gi, st in merged.items():
+            new_stops[st.key] = st
+            for part in groups[gi]:
+                parts_of[part.key] = st.key
+    if not new_stops:
+        return rp, solution
+    out_stops: list[RoutingStop] = []
+    for st in rp.stops:
+        if st.key not in parts_of:
+            out_stops.append(st)
+        elif parts_of[st.key].split(MERGE_SEP, 1)[0] == st.key:
+            out_stops.append(new_stops[parts_of[st.key]])
+    labels = {k: v for k, v in rp.labels.items() if k not in parts_of}
+    labels.update({st.key: st.label for st in new_stops.values()})
+    return replace(rp, stops=tuple(out_stops), labels=labels), replace(solution, trips=tuple(trips))
+
+
+def _trip_still_fits(
+    new: Trip, old: Trip, veh: RoutingVehicle, solution: RoutingSolution, reload: int
+) -> bool:
+    """A re-timed trip that got longer still ends inside the shift, its maximum length and before
+    the vehicle's next trip."""
+    if new.return_ <= old.return_:
+        return True
+    if new.return_ > veh.end or (veh.max_duration is not None and new.duration > veh.max_duration):
+        return False
+    nxt = [t.depart for t in solution.trips if t.vehicle_key == old.vehicle_key and t.trip_no > old.trip_no]
+    return not nxt or new.return_ + reload <= min(nxt)
 
 
 def _up(t: int) -> int:
@@ -362,7 +573,10 @@ def to_plan_routes(
     solution: RoutingSolution,
     batches: Sequence[Batch],
 ) -> tuple[tuple[PlanRoute, ...], tuple[UnservedStop, ...], tuple[LateStop, ...]]:
-    """The engine's answer in plan minutes: routes with stops, unserved stops, late stops."""
+    """The engine's answer in plan minutes: routes with stops, unserved stops, late stops.
+
+    Back-to-back stops at one facility are first merged into one (:func:`merge_repeat_visits`)."""
+    rp, solution = merge_repeat_visits(problem, rp, solution)
     stops = {st.key: st for st in rp.stops}
     carried = stop_batches(rp, batches)
     late_reasons = explain_late(rp, solution)

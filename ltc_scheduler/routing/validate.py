@@ -35,6 +35,8 @@ Rule codes (``Violation.rule``), all hard unless said otherwise:
                     another trip, or does not fit in the leg where it is taken
 ``break_missing``   a vehicle with a break reports none and has no idle gap for it in the window
 ``distance``        the trip's reported distance differs from the matrix sum along its route
+``repeat_visit``    a trip visits the same place twice in a row (two stops at one facility that
+                    should be one visit: one arrival, one service for all its totes)
 ==================  ===========================================================================
 """
 
@@ -283,12 +285,31 @@ def _check_trip(
                 Violation("break", name, f"break at {t(brk[0])}-{t(brk[1])} overlaps service at a stop")
             )
 
+    out.extend(_check_repeat_visits(stops, trip, name))
+
     # distance
     expected = int(sum(int(dist[a, b]) for a, b in zip(nodes, nodes[1:], strict=False)))
     if trip.distance != expected:
         out.append(
             Violation("distance", name, f"reports distance {trip.distance}, the matrix gives {expected}")
         )
+    return out
+
+
+def _check_repeat_visits(stops: dict[str, RoutingStop], trip: Trip, name: str) -> list[Violation]:
+    """Two consecutive visits of ``trip`` at the same node: one place, two arrivals."""
+    out: list[Violation] = []
+    visits = [v for v in trip.visits if v.stop_key in stops]
+    for prev, v in zip(visits, visits[1:], strict=False):
+        if stops[prev.stop_key].node == stops[v.stop_key].node:
+            out.append(
+                Violation(
+                    "repeat_visit",
+                    f"stop {v.stop_key}",
+                    f"{name} visits the place of stop {prev.stop_key} again right after it; "
+                    "deliveries to one place on one trip are one visit",
+                )
+            )
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ltc_scheduler.exports.common import facility_name
+from ltc_scheduler.exports.common import facility_name, route_label
 from ltc_scheduler.plan.kpis import PlanKpis, plan_kpis
 from ltc_scheduler.plan.model import Plan, Violation
 from ltc_scheduler.problem.clock import clock
@@ -29,12 +29,12 @@ class Alert:
     category: str = "check"
 
 
-def _route_of(plan: Plan) -> dict[int, tuple[int, int]]:
-    """facility id -> (route number, stop seq)."""
+def _route_of(plan: Plan, problem: PlanningProblem) -> dict[int, tuple[str, int]]:
+    """facility id -> (route label, stop seq)."""
     out = {}
     for no, r in enumerate(plan.routes, start=1):
         for s in r.stops:
-            out[s.facility_id] = (no, s.seq)
+            out[s.facility_id] = (route_label(plan, problem, no), s.seq)
     return out
 
 
@@ -62,13 +62,13 @@ def plan_alerts(
                     Alert(
                         "warning",
                         f"{facility_name(problem, s.facility_id)}{' (STAT)' if s.stat else ''}: "
-                        f"route {no} stop {s.seq}, {s.late_min} min late",
+                        f"{route_label(plan, problem, no)} stop {s.seq}, {s.late_min} min late",
                         reason or f"arrives {clock(s.start_min)}, window ends {clock(s.window_end_min)}",
                         "late",
                     )
                 )
     unserved_keys = {k for u in plan.unserved for k in u.batch_keys}
-    where = _route_of(plan)
+    where = _route_of(plan, problem)
     for b in plan.batches:
         if not b.stat or b.key in unserved_keys:
             continue
@@ -98,7 +98,7 @@ def plan_alerts(
                     "warning",
                     f"{name}: STAT batch {b.key} has only {b.deadline_min - b.ready_min} min to spare",
                     f"verified {clock(b.ready_min)}, deadline {clock(b.deadline_min)}"
-                    + (f", route {route[0]} stop {route[1]}" if route else ""),
+                    + (f", {route[0]} stop {route[1]}" if route else ""),
                     "stat",
                 )
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ltc_scheduler.exports.common import facility_name, route_label, stop_rows, vehicle_name
+from ltc_scheduler.exports.common import facility_name, route_label, route_order, stop_rows, vehicle_name
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
@@ -22,9 +22,10 @@ def batches_frame(plan: Plan, problem: PlanningProblem) -> pd.DataFrame:
     """One row per batch, in packing order (line, start)."""
     route_of = {}
     for no, r in enumerate(plan.routes, start=1):
+        label = route_label(plan, problem, no)
         for s in r.stops:
             for k in s.batch_keys:
-                route_of[k] = f"{no}.{s.seq}"
+                route_of[k] = f"{label} stop {s.seq}"
     unserved = {k for u in plan.unserved for k in u.batch_keys}
     rows = []
     for b in sorted(plan.batches, key=lambda b: (b.start_min is None, b.start_min or 0, b.key)):
@@ -44,16 +45,17 @@ def batches_frame(plan: Plan, problem: PlanningProblem) -> pd.DataFrame:
                 "Slack (min)": (b.deadline_min - b.ready_min) if b.ready_min is not None else None,
                 "Cold": b.cold,
                 "Controlled": b.controlled,
-                "Route.stop": "unserved" if b.key in unserved else route_of.get(b.key, ""),
+                "Route / stop": "unserved" if b.key in unserved else route_of.get(b.key, ""),
             }
         )
     return pd.DataFrame(rows)
 
 
 def routes_frame(plan: Plan, problem: PlanningProblem) -> pd.DataFrame:
-    """One row per route: vehicle, times, stops, totes, distance."""
+    """One row per route (by vehicle and trip): vehicle, times, stops, totes, distance."""
     rows = []
-    for no, r in enumerate(plan.routes, start=1):
+    for no in route_order(plan, problem):
+        r = plan.routes[no - 1]
         rows.append(
             {
                 "Route": route_label(plan, problem, no),

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from ltc_scheduler.enums import FacilityKind, OrderClass, PackagingKind
 from ltc_scheduler.exports.bundle import write_packing_lists, write_route_exports
-from ltc_scheduler.exports.common import route_label, stop_rows
+from ltc_scheduler.exports.common import RunTag, route_label, route_slug, stop_rows
 from ltc_scheduler.exports.gpx import route_gpx
 from ltc_scheduler.exports.manifest_pdf import manifest_pdf
 from ltc_scheduler.exports.maps_links import MAX_WAYPOINTS, maps_links
@@ -266,10 +266,10 @@ def test_clock_formats_other_days() -> None:
     assert clock(None) == ""
 
 
-def test_route_label_and_bad_route_number() -> None:
+def test_route_label_is_vehicle_and_trip_and_bad_route_number() -> None:
     plan, problem = sample_plan(), sample_problem()
-    assert route_label(plan, problem, 2) == "Route 2 - Van B"
-    with pytest.raises(ValueError, match="routes 1..2"):
+    assert route_label(plan, problem, 2) == "Van B · trip 1"
+    with pytest.raises(ValueError, match="has 2 route"):
         stop_rows(plan, problem, 3)
 
 
@@ -296,8 +296,8 @@ def test_stops_csv_of_all_routes_has_every_stop() -> None:
     plan, problem = sample_plan(), sample_problem()
     rows = list(csv.DictReader(io.StringIO(stops_csv(plan, problem))))
     assert len(rows) == 3 + 11
-    assert {r["route"] for r in rows} == {"1", "2"}
-    assert [int(r["facility_id"]) for r in rows if r["route"] == "2"] == list(range(13, 24))
+    assert {r["route"] for r in rows} == {"Van A · trip 1", "Van B · trip 1"}
+    assert [int(r["facility_id"]) for r in rows if r["route"] == "Van B · trip 1"] == list(range(13, 24))
 
 
 # --------------------------------------------------------------------------- PDF
@@ -420,12 +420,12 @@ def test_write_route_exports_writes_all_files(tmp_path) -> None:
     plan, problem = sample_plan(), sample_problem()
     paths = write_route_exports(plan, problem, 2, tmp_path)
     assert sorted(p.name for p in paths) == [
-        "2026-11-26_route02.gpx",
-        "2026-11-26_route02_manifest.pdf",
-        "2026-11-26_route02_maps_links.txt",
-        "2026-11-26_route02_stops.csv",
+        "2026-11-26_vanb-1.gpx",
+        "2026-11-26_vanb-1_manifest.pdf",
+        "2026-11-26_vanb-1_maps_links.txt",
+        "2026-11-26_vanb-1_stops.csv",
     ]
-    assert len((tmp_path / "2026-11-26_route02_maps_links.txt").read_text().split()) == 2
+    assert len((tmp_path / "2026-11-26_vanb-1_maps_links.txt").read_text().split()) == 2
     packing = write_packing_lists(plan, problem, tmp_path)
     assert all(p.stat().st_size > 0 for p in packing)
     with pytest.raises(ValueError, match="unknown export format"):
@@ -463,42 +463,55 @@ def test_export_command_writes_every_format_of_the_published_plan(
     from ltc_scheduler.db import plans
     from ltc_scheduler.db.engine import make_engine, session_scope
 
-    monkeypatch.setenv("DATABASE_URL", planned_demo)
-    get_settings.cache_clear()
-    try:
-        assert (
-            main(
-                ["export", "--date", "2026-12-01", "--route", "1", "--format", "all", "--out", str(tmp_path)]
-            )
-            == 0
-        )
-        assert main(["export", "--date", "2026-12-01", "--route", "99", "--out", str(tmp_path)]) == 2
-        assert main(["export", "--date", "2026-11-30", "--out", str(tmp_path)]) == 2
-        assert main(["export", "--date", "2026-12-01", "--format", "xls", "--out", str(tmp_path)]) == 2
-    finally:
-        get_settings.cache_clear()
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [
-        "2026-12-01_packing_list.csv",
-        "2026-12-01_packing_list.pdf",
-        "2026-12-01_route01.gpx",
-        "2026-12-01_route01_manifest.pdf",
-        "2026-12-01_route01_maps_links.txt",
-        "2026-12-01_route01_stops.csv",
-    ]
     eng = make_engine(planned_demo)
     with session_scope(eng) as s:
         run = plans.latest_plan_run(s, date=dt.date(2026, 12, 1))
-        plan = plans.load_plan(s, plan_run_id=run.id)
+        record = plans.load_plan_record(s, plan_run_id=run.id)
+        plan, problem = record.plan, record.problem
     eng.dispose()
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "2026-12-01_route01_stops.csv").read_text())))
-    assert [int(r["facility_id"]) for r in rows] == [s.facility_id for s in plan.routes[0].stops]
-    assert [int(r["totes"]) for r in rows] == [s.totes for s in plan.routes[0].stops]
-    gpx = gpxpy.parse((tmp_path / "2026-12-01_route01.gpx").read_text())
-    assert len(gpx.waypoints) == len(plan.routes[0].stops)
-    text = _pdf_text((tmp_path / "2026-12-01_route01_manifest.pdf").read_bytes())
+    first = plan.routes[0]
+    label = route_label(plan, problem, 1)
+    slug = route_slug(plan, problem, 1)
+    assert (
+        label
+        == f"{next(v.name for v in problem.vehicles if v.id == first.vehicle_id)} · trip {first.trip_no}"
+    )
+    monkeypatch.setenv("DATABASE_URL", planned_demo)
+    get_settings.cache_clear()
+    try:
+        assert main(["export", "--date", "2026-12-01", "--route", label, "--out", str(tmp_path)]) == 0
+        assert main(["export", "--date", "2026-12-01", "--route", "1", "--out", str(tmp_path)]) == 2
+        assert main(["export", "--date", "2026-11-30", "--out", str(tmp_path)]) == 2
+        assert main(["export", "--date", "2026-12-01", "--format", "xls", "--out", str(tmp_path)]) == 2
+        assert main(["export", "--date", "2026-12-01", "--out", str(tmp_path)]) == 0
+    finally:
+        get_settings.cache_clear()
+    made = RunTag.of(run.id, run.created_at, run.timezone)
+    whole = tmp_path / f"2026-12-01_{made.stem()}"
+    one = tmp_path / f"2026-12-01_{made.stem()}_{slug}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([whole.name, one.name])
+    assert sorted(p.name for p in one.iterdir()) == [
+        f"2026-12-01_{slug}.gpx",
+        f"2026-12-01_{slug}_manifest.pdf",
+        f"2026-12-01_{slug}_maps_links.txt",
+        f"2026-12-01_{slug}_stops.csv",
+        "PLAN.txt",
+    ]
+    note = (whole / "PLAN.txt").read_text()
+    assert f"Plan run #{run.id}, made {made.made_at:%Y-%m-%d %H:%M}." in note
+    assert len(list(whole.glob("*_manifest.pdf"))) == len(plan.routes)
+    rows = list(csv.DictReader(io.StringIO((one / f"2026-12-01_{slug}_stops.csv").read_text())))
+    assert [int(r["facility_id"]) for r in rows] == [s.facility_id for s in first.stops]
+    assert [int(r["totes"]) for r in rows] == [s.totes for s in first.stops]
+    assert {(r["route"], r["plan_run"]) for r in rows} == {(label, str(run.id))}
+    gpx = gpxpy.parse((one / f"2026-12-01_{slug}.gpx").read_text())
+    assert len(gpx.waypoints) == len(first.stops)
+    assert f"plan run #{run.id}" in gpx.description
+    text = _pdf_text((one / f"2026-12-01_{slug}_manifest.pdf").read_bytes())
+    assert f"Plan run #{run.id}" in text
     for r in rows:
         assert r["address"].split(",")[0] in text
+    tmp_path = whole
     packing = list(csv.DictReader(io.StringIO((tmp_path / "2026-12-01_packing_list.csv").read_text())))
     assert len(packing) == sum(len(b.order_line_ids) for b in plan.batches)
 

@@ -19,6 +19,7 @@ from ltc_scheduler.db import models as m
 from ltc_scheduler.db import plans
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.errors import BadInput
+from ltc_scheduler.exports.common import RunTag, route_label
 from ltc_scheduler.exports.manifest_pdf import manifest_pdf
 from ltc_scheduler.exports.stops_csv import stops_csv
 from ltc_scheduler.problem.model import TimeWindow
@@ -131,8 +132,11 @@ def test_old_run_reads_as_it_was_made_and_a_new_run_shows_the_changes(
         from ltc_scheduler.commands.export import run_export
 
         url = engine.url.render_as_string(hide_password=False)
-        written = run_export(date=DAY, route=route_no, fmt="csv", out=tmp_path / "old", url=url)
-        assert [p.read_text() for p in written] == [old_csv]
+        label = route_label(old.plan, old.problem, route_no)
+        written = run_export(date=DAY, route=label, fmt="csv", out=tmp_path / "old", url=url)
+        assert [p.name for p in written][-1] == "PLAN.txt"
+        tag = RunTag.of(old.run.id, old.run.created_at, old.run.timezone)
+        assert written[0].read_text() == stops_csv(old.plan, old.problem, route_no, run=tag)
     monkeypatch.undo()
 
     # --- a new run plans against (and shows) the new values; the old one is untouched

@@ -19,6 +19,7 @@ from ltc_scheduler.routing.from_day import (
     build_routing_problem,
     day_points,
     facility_nodes,
+    merge_repeat_visits,
     stop_batches,
     to_plan_routes,
 )
@@ -281,6 +282,7 @@ def test_day_routed_by_the_engine_is_valid(travel):
     bs = day_batches()
     rp = build_routing_problem(p, bs, travel)
     sol = routing.solve_routing(rp, RoutingParams(time_limit_s=1))
+    rp, sol = merge_repeat_visits(p, rp, sol)  # as the pipeline does: one visit per facility per trip
     assert hard_violations(validate_routing(rp, sol)) == []
     routes, unserved, late = to_plan_routes(p, rp, sol, bs)
     assert unserved == ()

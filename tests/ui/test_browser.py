@@ -47,7 +47,8 @@ DEMO_DATE = dt.date(2026, 12, 1)
 @dataclass(frozen=True)
 class Dashboard:
     base: str  # http://127.0.0.1:PORT
-    busiest_route: int  # the route with the most stops (the README's Routes screenshot shows it)
+    busiest_route: str  # the label of the route with the most stops (the README's Routes screenshot shows it)
+    busiest_manifest: str  # the file name its driver manifest downloads as
 
 
 def _free_port() -> int:
@@ -89,8 +90,16 @@ def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactor
         with session_scope(eng) as s:
             constraints.update_settings(s, values={"time_limit_s": 2}, who="browser-test")
     outcome = service.plan_date(eng, date=DEMO_DATE, started_by="browser-test")
-    routes = outcome.result.plan.routes
-    busiest = 1 + max(range(len(routes)), key=lambda i: len(routes[i].stops)) if routes else 1
+    from ltc_scheduler.db import plans
+    from ltc_scheduler.exports.common import RunTag, route_label, route_slug
+
+    with session_scope(eng) as s:
+        record = plans.load_plan_record(s, plan_run_id=outcome.plan_run_id)
+        tag = RunTag.of(record.run.id, record.run.created_at, "America/Chicago")
+    routes = record.plan.routes
+    no = 1 + max(range(len(routes)), key=lambda i: len(routes[i].stops)) if routes else 1
+    busiest = route_label(record.plan, record.problem, no)
+    manifest = f"2026-12-01_{tag.stem()}_{route_slug(record.plan, record.problem, no)}_manifest.pdf"
     eng.dispose()
 
     port = _free_port()
@@ -129,7 +138,7 @@ def dashboard(demo_small_template: Path, tmp_path_factory: pytest.TempPathFactor
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, proc)
-        yield Dashboard(base, busiest)
+        yield Dashboard(base, busiest, manifest)
     finally:
         proc.terminate()
         try:
@@ -207,8 +216,8 @@ def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: Dashboa
     _open(page, base, "routes")
     text = _text(page)
     assert "All routes" in text and "Stops of all routes (CSV)" in text
-    assert "Route 1" in text
-    page.get_by_text(f"Route {dashboard.busiest_route}", exact=True).first.click()
+    assert " · trip 1" in text
+    page.get_by_text(dashboard.busiest_route, exact=True).first.click()
     page.get_by_text("Driver manifest (PDF)").wait_for()
     _settle(page)
     text = _text(page)
@@ -220,7 +229,7 @@ def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: Dashboa
     assert pdf.startswith(b"%PDF")
     manifest = "\n".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages)
     assert "DRIVER MANIFEST" in manifest and "Controlled-substance count sheet" in manifest
-    assert download.value.suggested_filename == f"2026-12-01_route{dashboard.busiest_route:02d}_manifest.pdf"
+    assert download.value.suggested_filename == dashboard.busiest_manifest
 
     _open(page, base, "orders")
     text = _text(page)

@@ -217,7 +217,7 @@ def test_alerts_list_unserved_late_and_stat_at_risk() -> None:
         ("stat", "warning"),
     ]
     assert alerts[0].title == "Facility 99" and alerts[0].detail.startswith("no vehicle can reach it")
-    assert alerts[1].title == "Maple Grove Care 2 (STAT): route 1 stop 3, 5 min late"
+    assert alerts[1].title == "Maple Grove Care 2 (STAT): Van A · trip 1 stop 3, 5 min late"
     assert alerts[1].detail == "window closes at 12:00"
     assert alerts[2].title == "Maple Grove Care 2: STAT batch B0101 has only 12 min to spare"
     late = replace(tight, verify_end_min=6 * 60 + 45)
@@ -241,15 +241,15 @@ def test_compare_finds_changed_routes_and_moved_stops() -> None:
         r1.stops[2],
     )
     b = replace(a, routes=(replace(r1, stops=swapped), replace(a.routes[1], stops=a.routes[1].stops[:-1])))
-    changed = routes_changed(a, b, problem)
+    changed = routes_changed(a, b, problem, problem)
     assert list(changed["Change"]) == ["same stops, new order", "0 stop(s) added, 1 removed"]
-    moved = stops_moved(a, b, problem).set_index("Facility")["Change"].to_dict()
+    moved = stops_moved(a, b, problem, problem).set_index("Facility")["Change"].to_dict()
     assert moved == {
         "Maple Grove Care 0": "stop 1 -> 2",
         "Maple Grove Care 1": "stop 2 -> 1, ETA -30 min",
         "Maple Grove Care 13": "no longer in the plan",
     }
-    assert stops_moved(a, a, problem).empty
+    assert stops_moved(a, a, problem, problem).empty
 
 
 # --------------------------------------------------------------------------- pages (AppTest)
@@ -510,7 +510,7 @@ def test_routes_page_shows_a_plan_as_it_was_made(
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("LTC_TIMEZONE", "America/Chicago")
     at = _app("routes")
-    assert at.dataframe[0].value["Route"].iloc[0].startswith(f"Route 1 - {old_vehicle}")
+    assert f"{old_vehicle} · trip {route.trip_no}" in list(at.dataframe[0].value["Route"])
     at.button_group(key="route_choice").set_value(1).run()
     assert not at.exception
     assert at.dataframe[0].value["Facility"].iloc[0] == old_facility

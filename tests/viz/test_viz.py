@@ -99,10 +99,10 @@ def test_route_map_draws_each_route_from_the_pharmacy_in_stop_order() -> None:
     plan, problem = sample_plan(), sample_problem()
     fig = route_map(plan, problem)
     lines = [t for t in fig.data if t.mode == "lines"]
-    assert [t.name for t in lines] == ["Route 1 - Van A", "Route 2 - Van B"]
+    assert [t.name for t in lines] == ["Van A · trip 1", "Van B · trip 1"]
     assert lines[0].line.color == route_color(1) and lines[1].line.color == route_color(2)
     assert list(lines[0].lat) == pytest.approx([42.045, 42.0, 42.01, 42.02, 42.045])
-    stops = next(t for t in fig.data if t.mode == "markers+text" and t.name == "Route 2 - Van B")
+    stops = next(t for t in fig.data if t.mode == "markers+text" and t.name == "Van B · trip 1")
     assert list(stops.text) == [str(i) for i in range(1, 12)]
     unserved = [t for t in fig.data if str(t.name).startswith("Unserved")]
     assert unserved == []  # facility 99 is not in the problem: nothing to place
@@ -113,9 +113,9 @@ def test_route_map_highlight_dims_the_other_routes() -> None:
     plan, problem = sample_plan(), sample_problem()
     fig = route_map(plan, problem, highlight=2)
     lines = {t.name: t for t in fig.data if t.mode == "lines"}
-    assert lines["Route 1 - Van A"].opacity == 0.25
-    assert lines["Route 2 - Van B"].opacity == 0.9
-    assert lines["Route 2 - Van B"].line.width > lines["Route 1 - Van A"].line.width
+    assert lines["Van A · trip 1"].opacity == 0.25
+    assert lines["Van B · trip 1"].opacity == 0.9
+    assert lines["Van B · trip 1"].line.width > lines["Van A · trip 1"].line.width
 
 
 def test_route_map_shows_unserved_facilities() -> None:
@@ -136,10 +136,10 @@ def test_timeline_has_lines_verification_and_routes_with_late_stops_marked() -> 
         "Blister line A",
         "Unit-dose line",
         "Verification",
-        "Route 1 - Van A",
-        "Route 2 - Van B",
+        "Van A · trip 1",
+        "Van B · trip 1",
     ]
-    route_bar = next(t for t in fig.data if t.type == "bar" and t.name == "Route 1 - Van A")
+    route_bar = next(t for t in fig.data if t.type == "bar" and t.name == "Van A · trip 1")
     assert route_bar.base[0] == dt.datetime(2026, 11, 26, 8, 0) and route_bar.x[0] == 120 * 60_000
     markers = [t for t in fig.data if t.type == "scatter"]
     assert list(markers[0].marker.color) == ["white", "white", "#dc2626"]  # stop 3 is 5 min late

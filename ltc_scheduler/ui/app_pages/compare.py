@@ -40,11 +40,11 @@ kpis["Change"] = [
 st.dataframe(kpis.astype(str), width="stretch", height=36 * (len(kpis) + 1) + 4)
 
 st.subheader("Routes")
-st.dataframe(routes_changed(a.plan, b.plan, b.problem), hide_index=True, width="stretch")
+st.dataframe(routes_changed(a.plan, b.plan, a.problem, b.problem), hide_index=True, width="stretch")
 
 st.subheader("Stops moved")
-moved = stops_moved(a.plan, b.plan, b.problem)
+moved = stops_moved(a.plan, b.plan, a.problem, b.problem)
 if moved.empty:
-    st.success("No stop changed vehicle, position or ETA by 10 minutes or more.")
+    st.success("No delivery changed route, position or ETA by 10 minutes or more.")
 else:
     st.dataframe(moved, hide_index=True, width="stretch")

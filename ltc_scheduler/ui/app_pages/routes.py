@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from ltc_scheduler.exports.bundle import route_file_stem
-from ltc_scheduler.exports.common import route_label
+from ltc_scheduler.exports.common import RunTag, route_label, route_order, route_slug
 from ltc_scheduler.exports.gpx import route_gpx
 from ltc_scheduler.exports.manifest_pdf import manifest_pdf
 from ltc_scheduler.exports.maps_links import maps_links
@@ -20,6 +19,7 @@ if day is None:
     widgets.no_plan(date)
     st.stop()
 plan, problem = day.plan, day.problem
+run = RunTag.of(day.run.id, day.run.created_at, state.timezone())
 if not plan.routes:
     st.warning("This plan has no routes.")
     st.stop()
@@ -28,8 +28,8 @@ routes = routes_frame(plan, problem)
 chosen = (
     st.segmented_control(
         "Route",
-        options=[0, *range(1, len(plan.routes) + 1)],
-        format_func=lambda n: "All routes" if n == 0 else f"Route {n}",
+        options=[0, *route_order(plan, problem)],
+        format_func=lambda n: "All routes" if n == 0 else route_label(plan, problem, n),
         default=0,
         key="route_choice",
     )
@@ -55,8 +55,8 @@ if not chosen:
         )
         st.download_button(
             "Stops of all routes (CSV)",
-            stops_csv(plan, problem),
-            file_name=f"{date.isoformat()}_stops.csv",
+            stops_csv(plan, problem, run=run),
+            file_name=f"{date.isoformat()}_{run.stem()}_stops.csv",
             mime="text/csv",
             icon=":material/download:",
             on_click="ignore",
@@ -66,8 +66,8 @@ if not chosen:
     st.dataframe(routes, hide_index=True, width="stretch")
     st.stop()
 
-summary = routes.iloc[chosen - 1]
-stem = route_file_stem(plan, chosen)
+summary = routes.set_index("Route").loc[route_label(plan, problem, chosen)]
+stem = f"{date.isoformat()}_{run.stem()}_{route_slug(plan, problem, chosen)}"
 with right:
     st.markdown(
         f"#### :material/local_shipping: <span style='color:{route_color(chosen)}'>"
@@ -88,7 +88,7 @@ with right:
     c.metric("Distance (km)", f"{summary['km']:.0f}", border=True)
     st.download_button(
         "Driver manifest (PDF)",
-        lambda: manifest_pdf(plan, problem, chosen),
+        lambda: manifest_pdf(plan, problem, chosen, run=run),
         file_name=f"{stem}_manifest.pdf",
         mime="application/pdf",
         icon=":material/print:",
@@ -99,7 +99,7 @@ with right:
     d1, d2 = st.columns(2)
     d1.download_button(
         "Stops (CSV)",
-        stops_csv(plan, problem, chosen),
+        stops_csv(plan, problem, chosen, run=run),
         file_name=f"{stem}_stops.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -108,7 +108,7 @@ with right:
     )
     d2.download_button(
         "Navigation (GPX)",
-        lambda: route_gpx(plan, problem, chosen),
+        lambda: route_gpx(plan, problem, chosen, run=run),
         file_name=f"{stem}.gpx",
         mime="application/gpx+xml",
         icon=":material/navigation:",
