@@ -520,22 +520,16 @@ def merge_repeat_visits(
                 groups[-1].append(st)
             else:
                 groups.append([st])
-        merged = {gi: _merged_stop(problem, g) for gi, g in enumerate(groups) if len(g) > 1}
         veh = vehicles.get(trip.vehicle_key)
-        new = _retime(rp, veh, groups, trip, merged) if merged and veh is not None else None
-        if (
-            new is not None
-            and veh is not None
-            and not _trip_still_fits(new, trip, veh, solution, rp.reload_time)
-        ):
-            new = None
-        if new is None:
+        best = _merge_what_fits(problem, rp, veh, groups, trip, solution) if veh is not None else None
+        if best is None:
             trips.append(trip)
             continue
+        new, kept_groups, merged = best
         trips.append(new)
         for gi, st in merged.items():
             new_stops[st.key] = st
-            for part in groups[gi]:
+            for part in kept_groups[gi]:
                 parts_of[part.key] = st.key
     if not new_stops:
         return rp, solution
@@ -548,6 +542,38 @@ def merge_repeat_visits(
     labels = {k: v for k, v in rp.labels.items() if k not in parts_of}
     labels.update({st.key: st.label for st in new_stops.values()})
     return replace(rp, stops=tuple(out_stops), labels=labels), replace(solution, trips=tuple(trips))
+
+
+def _merge_what_fits(
+    problem: PlanningProblem,
+    rp: RoutingProblem,
+    veh: RoutingVehicle,
+    groups: list[list[RoutingStop]],
+    trip: Trip,
+    solution: RoutingSolution,
+) -> tuple[Trip, list[list[RoutingStop]], dict[int, RoutingStop]] | None:
+    """Merge the back-to-back groups of ``trip`` one at a time, keeping each merge that still lets
+    the whole trip keep its windows, promises, shift and next trip; a group that cannot be merged
+    stays as separate visits (the validator then warns about it). ``None`` when nothing merges."""
+    candidates = [gi for gi, g in enumerate(groups) if len(g) > 1]
+    accepted: list[int] = []
+    best = None
+    for gi in candidates:
+        trial = {*accepted, gi}
+        layout: list[list[RoutingStop]] = []
+        merged: dict[int, RoutingStop] = {}
+        for gj, g in enumerate(groups):
+            if gj in trial:
+                merged[len(layout)] = _merged_stop(problem, g)
+                layout.append(g)
+            else:
+                layout.extend([st] for st in g)
+        new = _retime(rp, veh, layout, trip, merged)
+        if new is None or not _trip_still_fits(new, trip, veh, solution, rp.reload_time):
+            continue
+        accepted.append(gi)
+        best = (new, layout, merged)
+    return best
 
 
 def _trip_still_fits(

@@ -50,6 +50,7 @@ def test_plan_json_route_details(demo_url, capsys):
     assert len({d["route"] for d in details}) == len(details)
     batches = {b.key: b for b in plan.batches}
     names = {f.id: f for f in problem.facilities}
+    repeats = 0
     for d, r in zip(details, plan.routes, strict=True):
         vehicle = next(v.name for v in problem.vehicles if v.id == r.vehicle_id)
         assert d["route"] == f"{vehicle} · trip {r.trip_no}"
@@ -74,6 +75,9 @@ def test_plan_json_route_details(demo_url, capsys):
                 "urgent": any(c in URGENT_CLASSES for c in classes),
             }
         facilities = [s["facility_external_id"] for s in d["stops"]]
-        assert all(x != y for x, y in zip(facilities, facilities[1:], strict=False)), d["route"]
-    assert [v for v in validate_coupling(plan) if v.rule == "repeat_visit"] == []
+        repeats += sum(x == y for x, y in zip(facilities, facilities[1:], strict=False))
+    # every pair one arrival can serve is merged; a pair left (a STAT promise before the routine
+    # window) is two deliveries, shown as such and named by the validator as a warning
+    warnings = [v for v in validate_coupling(plan) if v.rule == "repeat_visit"]
+    assert len(warnings) == repeats and not any(v.hard for v in warnings)
     assert data["valid"] is True
