@@ -13,6 +13,13 @@
    tightened, after ``settings.coupling_iterations`` rounds, when the time budget is spent, or
    when a round is not better than the plan so far. The best pass by (unserved stops, late
    minutes, routing objective) is kept (:meth:`PassScore.key`).
+
+A round normally runs only when ``params.round_share`` of a full round's time is left. When a stop
+was left **unserved** because its batches were ready too late (a STAT promise or a window no
+direct trip could still keep from the ready time: read from the routing problem's stop, its
+release, promise, windows and the drive from the pharmacy, not from the reason's words), the loop
+reacts with whatever is left, if at least ``params.react_min_s``: an unserved STAT line is a
+broken promise, worth a shorter round (kept only if it is better).
 """
 
 from __future__ import annotations
@@ -24,9 +31,9 @@ from ltc_scheduler.packing.batching import LOAD_MARGIN_MIN
 from ltc_scheduler.packing.solve import PackingResult
 from ltc_scheduler.plan.model import Batch, LateStop, PlanRoute, UnservedStop
 from ltc_scheduler.planning.params import PlanningParams
-from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution
+from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop
 
-__all__ = ["PassScore", "PassResult", "score_of", "tighten", "coupling_rounds"]
+__all__ = ["PassScore", "PassResult", "score_of", "tighten", "late_ready_stops", "coupling_rounds"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,37 @@ def score_of(
     )
 
 
+def _latest_release_min(rp: RoutingProblem, st: RoutingStop) -> int | None:
+    """The latest ready time (minutes) from which a direct drive still starts service inside what
+    the stop accepts: its STAT promise and the end of its last window (plus the allowed lateness
+    of a soft window), minus the loading margin; None when the stop accepts any time."""
+    limits = []
+    if st.deadline is not None:
+        limits.append(st.deadline)
+    if st.windows:
+        limits.append(st.windows[-1][1] + (st.max_late if st.late_penalty > 0 else 0))
+    if not limits:
+        return None
+    drive = int(rp.duration[0, st.node])
+    return (min(limits) - drive) // 60 - LOAD_MARGIN_MIN
+
+
+def late_ready_stops(rp: RoutingProblem, sol: RoutingSolution) -> dict[str, int]:
+    """Unserved stops released too late for a direct drive to keep their promise or window: stop
+    key -> the latest ready time (minutes) that would have kept it. Stops left out although released
+    in time are the fleet's doing, not packaging's, and are not here."""
+    stops = {st.key: st for st in rp.stops}
+    out: dict[str, int] = {}
+    for u in sol.unserved:
+        st = stops.get(u.key)
+        if st is None:
+            continue
+        latest = _latest_release_min(rp, st)
+        if latest is not None and st.release // 60 > latest:
+            out[u.key] = latest
+    return out
+
+
 def tighten(
     rp: RoutingProblem,
     sol: RoutingSolution,
@@ -96,15 +134,14 @@ def tighten(
 
     * a late stop whose vehicle left as soon as the last batch on the trip was ready: the batches
       that held the trip back must be ready ``late`` minutes earlier;
-    * an unserved stop released after the last moment a direct trip could still make its
-      deadline / last window: its late batches must be ready by that moment (minus the loading
-      margin). Stops left out although released in time are the fleet's doing, not packaging's.
+    * an unserved stop released after the last moment a direct trip could still keep its STAT
+      promise / start inside its last window (:func:`late_ready_stops`): exactly its batches that
+      were ready after that moment must be ready by it (the loading margin kept).
     """
     from ltc_scheduler.routing.from_day import stop_batches
 
     new: dict[str, int] = {}
     carried = stop_batches(rp, list(batches.values()))
-    stops = {st.key: st for st in rp.stops}
 
     def lower(b: Batch, deadline: int) -> None:
         if b.key in frozen or b.ready_min is None or deadline >= b.ready_min:
@@ -125,20 +162,8 @@ def tighten(
         for b in on_trip:
             if (b.ready_min or 0) >= last_ready - 1:
                 lower(b, (b.ready_min or 0) - -(-late // 60) - 5)
-    for u in sol.unserved:
-        st = stops.get(u.key)
-        if st is None:
-            continue
-        drive = int(rp.duration[0, st.node])
-        last_ok = st.deadline
-        if last_ok is None and st.windows:
-            last_ok = st.windows[-1][1] + st.max_late
-        latest_release = (last_ok - drive) // 60 - LOAD_MARGIN_MIN if last_ok is not None else None
-        bs = carried.get(u.key, ())
-        rel = max((b.ready_min or 0 for b in bs), default=0)
-        if latest_release is None or rel <= latest_release:
-            continue  # released in time: the fleet, not packaging, left it out
-        for b in bs:
+    for key, latest_release in late_ready_stops(rp, sol).items():
+        for b in carried.get(key, ()):
             lower(b, latest_release)
     return new
 
@@ -167,12 +192,17 @@ def coupling_rounds(
     ``untouchable`` the keys of batches whose deadlines stay (frozen or on departed routes).
     ``pack(batches, limit_s, line_hints)`` and ``deliver(packing, limit_s)`` make one pass;
     a round runs only if ``params.round_share`` of a full round (``pack_limit + route_limit``)
-    is left.
+    is left, or, when a stop was left unserved for a late ready time, ``params.react_min_s``.
     """
     best = first
     passes = 1
     deadlines = {b.key: b.deadline_min for b in movable}
-    while passes <= max_rounds and time_left() >= params.round_share * (pack_limit + route_limit):
+    full_round = pack_limit + route_limit
+    while passes <= max_rounds:
+        left = time_left()
+        react = bool(late_ready_stops(best.routing_problem, best.routing_solution))
+        if left < params.round_share * full_round and not (react and left >= params.react_min_s):
+            break
         tighter = tighten(
             best.routing_problem, best.routing_solution, {b.key: b for b in best.batches}, untouchable
         )

@@ -30,6 +30,9 @@ class PlanningParams:
             (one packaging plus one routing solve) is left.
         round_pack_share: a coupling round's packaging solve gets at most this share of the time
             left (and at most a first-pass packaging solve).
+        react_min_s: when a stop was left unserved because its batches were ready too late (a
+            STAT promise no direct drive could keep), a round runs with whatever time is left if
+            it is at least this many seconds, even below ``round_share``.
         min_solve_s: the shortest time limit any one solve gets, seconds.
         min_budget_s: the shortest whole budget, seconds.
     """
@@ -40,6 +43,7 @@ class PlanningParams:
     big_day_facilities: int = 120
     round_share: float = 0.5
     round_pack_share: float = 0.3
+    react_min_s: float = 1.0
     min_solve_s: float = 0.5
     min_budget_s: float = 1.0
 
@@ -52,8 +56,8 @@ class PlanningParams:
             raise ValueError(
                 f"PlanningParams.big_day_facilities must be 0 or more, got {self.big_day_facilities}"
             )
-        if self.min_solve_s <= 0 or self.min_budget_s <= 0:
-            raise ValueError("PlanningParams.min_solve_s and min_budget_s must be positive")
+        if self.min_solve_s <= 0 or self.min_budget_s <= 0 or self.react_min_s <= 0:
+            raise ValueError("PlanningParams.min_solve_s, min_budget_s and react_min_s must be positive")
 
     def routing_share(self, facilities: int) -> float:
         """The routing share for a day delivering to ``facilities`` facilities."""
