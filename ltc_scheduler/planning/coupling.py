@@ -14,6 +14,12 @@
    when a round is not better than the plan so far. The best pass by (unserved stops, late
    minutes, routing objective) is kept (:meth:`PassScore.key`).
 
+Before the first pass (:func:`promise_deadlines`), the urgent batches that will ride in one STAT
+stop get that stop's deadline: a stop keeps the earliest promise of its order lines, so a new
+admission promised for 12:20 that rides with a STAT line promised for 11:00 must be ready for the
+11:00 drive, not only for its own. This costs no solve (the stops are grouped as the routing
+engine will group them, with each batch ready at its deadline).
+
 A round normally runs only when ``params.round_share`` of a full round's time is left. When a stop
 was left **unserved** because its batches were ready too late (a STAT promise or a window no
 direct trip could still keep from the ready time: read from the routing problem's stop, its
@@ -31,9 +37,19 @@ from ltc_scheduler.packing.batching import LOAD_MARGIN_MIN
 from ltc_scheduler.packing.solve import PackingResult
 from ltc_scheduler.plan.model import Batch, LateStop, PlanRoute, UnservedStop
 from ltc_scheduler.planning.params import PlanningParams
+from ltc_scheduler.problem.model import PlanningProblem
+from ltc_scheduler.problem.travel import TravelMatrix
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution, RoutingStop
 
-__all__ = ["PassScore", "PassResult", "score_of", "tighten", "late_ready_stops", "coupling_rounds"]
+__all__ = [
+    "PassScore",
+    "PassResult",
+    "score_of",
+    "tighten",
+    "late_ready_stops",
+    "promise_deadlines",
+    "coupling_rounds",
+]
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,47 @@ def late_ready_stops(rp: RoutingProblem, sol: RoutingSolution) -> dict[str, int]
         if latest is not None and st.release // 60 > latest:
             out[u.key] = latest
     return out
+
+
+def promise_deadlines(
+    problem: PlanningProblem,
+    batches: list[Batch],
+    travel: TravelMatrix,
+    *,
+    fixed: list[Batch] | tuple[Batch, ...] = (),
+) -> dict[str, int]:
+    """Earlier ready-by deadlines for urgent batches whose STAT stop has an earlier promise than
+    their own: batch key -> the latest ready time from which a direct drive keeps the stop's
+    promise (:func:`_latest_release_min`); {} when every batch's deadline already does.
+
+    The stops are built as the routing engine builds them (``routing/from_day.py``), each batch
+    taken as ready at its deadline (``fixed`` batches, already packed when re-planning: at their
+    ready time; they are never changed); repeated (at most three times) because an earlier
+    deadline can move a batch into another STAT wave.
+    """
+    from ltc_scheduler.routing.from_day import build_routing_problem, stop_batches
+
+    new: dict[str, int] = {}
+    current = list(batches)
+    for _ in range(3):
+        ready = {b.key: b.deadline_min for b in current}
+        ready.update({b.key: b.ready_min for b in fixed if b.ready_min is not None})
+        rp = build_routing_problem(problem, current + list(fixed), travel, ready=ready)
+        carried = stop_batches(rp, current + list(fixed))
+        movable = {b.key for b in current}
+        changed = False
+        for st in rp.stops:
+            if st.deadline is None:
+                continue
+            latest = _latest_release_min(rp, st)
+            for b in carried.get(st.key, ()):
+                if latest is not None and b.key in movable and b.stat and b.deadline_min > latest:
+                    new[b.key] = latest
+                    changed = True
+        if not changed:
+            break
+        current = [replace(b, deadline_min=new.get(b.key, b.deadline_min)) for b in current]
+    return new
 
 
 def tighten(

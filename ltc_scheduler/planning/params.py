@@ -33,6 +33,10 @@ class PlanningParams:
         react_min_s: when a stop was left unserved because its batches were ready too late (a
             STAT promise no direct drive could keep), a round runs with whatever time is left if
             it is at least this many seconds, even below ``round_share``.
+        promise_deadlines: with coupling on, give urgent batches the deadline of the STAT stop
+            they will ride in before the first pass (``planning/coupling.py``,
+            :func:`~ltc_scheduler.planning.coupling.promise_deadlines`); ``False`` leaves it to the
+            coupling rounds (the tests of the rounds switch it off).
         min_solve_s: the shortest time limit any one solve gets, seconds.
         min_budget_s: the shortest whole budget, seconds.
     """
@@ -44,6 +48,7 @@ class PlanningParams:
     round_share: float = 0.5
     round_pack_share: float = 0.3
     react_min_s: float = 1.0
+    promise_deadlines: bool = True
     min_solve_s: float = 0.5
     min_budget_s: float = 1.0
 

@@ -3,6 +3,8 @@
 1. travel matrix for [depot] + facilities (``travel`` given, else ``travel_provider``);
 2. batches with ready-by deadlines (``packing/batching.py``), or, when re-planning, what the
    published plan keeps and the new order lines' batches (``planning/replan.py``);
+   with coupling on, the urgent batches then get the promise of the STAT stop they will ride in
+   (``planning/coupling.py``, :func:`~ltc_scheduler.planning.coupling.promise_deadlines`);
 3. the first pass: packaging (``packing/solve.py``), then routing what was packed
    (``routing/``), released at the batches' ready times;
 4. the coupling loop (``planning/coupling.py``): late ready times tighten batch deadlines, then
@@ -30,7 +32,7 @@ from ltc_scheduler.packing.batching import form_batches, share_totes
 from ltc_scheduler.packing.solve import PackingParams, PackingResult, solve_packing
 from ltc_scheduler.plan.kpis import plan_kpis
 from ltc_scheduler.plan.model import Batch, LateStop, Plan, PlanRoute, SolveStats, UnservedStop, Violation
-from ltc_scheduler.planning.coupling import PassResult, coupling_rounds, score_of
+from ltc_scheduler.planning.coupling import PassResult, coupling_rounds, promise_deadlines, score_of
 from ltc_scheduler.planning.params import PlanningParams
 from ltc_scheduler.planning.replan import ReplanStart, keep_departed, replan_start, vehicles_left
 from ltc_scheduler.planning.validate import validate_plan
@@ -155,9 +157,13 @@ def plan_day(
     else:
         movable, frozen, hint_lines = form_batches(problem, travel_minutes=travel_min), [], {}
         departed_keys, route_problem = set(), problem
-    stage["batching"] = time.perf_counter() - t
     if not movable and not frozen:
         raise PlanningError(f"no open order lines for {problem.date}: nothing to plan")
+    if coupling and pp.promise_deadlines and movable:
+        kept = [b for b in frozen if b.key not in departed_keys]
+        promised = promise_deadlines(route_problem, movable, travel, fixed=kept)
+        movable = [replace(b, deadline_min=promised.get(b.key, b.deadline_min)) for b in movable]
+    stage["batching"] = time.perf_counter() - t
 
     frozen_keys = {b.key for b in frozen}
     base = packing_params or PackingParams(seed=s.seed)

@@ -5,7 +5,8 @@ Hand-built day: facility 1 gets a STAT line (received 07:00, promised 11:00) and
 lie within one wave), which must keep the earlier promise. The new admission's own deadline is
 11:45, so a single pass packs the long routine batch of facility 2 first (a shorter packaging
 day) and the admission is ready at ~10:50: a direct drive (20 min) reaches facility 1 after
-11:00, the stop is unserved. The loop tightens exactly that batch to 10:25 and re-solves.
+11:00, the stop is unserved. The loop tightens exactly that batch to 10:25 and re-solves; by
+default the batch gets the stop's promise before the first pass already (``promise_deadlines``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from test_pipeline import hard, travel, van
 
 from ltc_scheduler.enums import OrderClass, PackagingKind
 from ltc_scheduler.plan.model import Batch
-from ltc_scheduler.planning.coupling import late_ready_stops, tighten
+from ltc_scheduler.planning.coupling import late_ready_stops, promise_deadlines, tighten
+from ltc_scheduler.planning.params import PlanningParams
 from ltc_scheduler.planning.pipeline import plan_day
 from ltc_scheduler.planning.validate import validate_plan
 from ltc_scheduler.problem.model import PlanSettings
@@ -54,7 +56,7 @@ def _admission(res) -> Batch:
 def test_an_unserved_stat_stop_ready_too_late_is_tightened_and_served():
     p, tm = stat_wave_day()
     single = plan_day(p, travel=tm, coupling=False)
-    looped = plan_day(p, travel=tm)
+    looped = plan_day(p, travel=tm, params=PlanningParams(promise_deadlines=False))
     for res in (single, looped):
         assert hard(res.violations) == []
         assert res.violations == validate_plan(
@@ -78,6 +80,22 @@ def test_an_unserved_stat_stop_ready_too_late_is_tightened_and_served():
     # the routine batch of facility 2 keeps its deadline (it was not the cause)
     f2 = next(b for b in looped.plan.batches if b.facility_id == 2)
     assert f2.deadline_min == next(b for b in single.plan.batches if b.facility_id == 2).deadline_min
+
+
+def test_by_default_the_batch_gets_its_stat_stops_promise_before_the_first_pass():
+    p, tm = stat_wave_day()
+    res = plan_day(p, travel=tm)
+    assert hard(res.violations) == []
+    assert res.single_pass["unserved"] == 0 and res.plan.unserved == ()
+    assert _admission(res).deadline_min == 11 * H - 20 - 15
+    # only the admission moves: the STAT line's own deadline already keeps the promise
+    from ltc_scheduler.packing.batching import form_batches
+
+    batches = form_batches(p, travel_minutes={1: 20, 2: 20})
+    adm = next(b for b in batches if b.order_class == OrderClass.NEW_ADMISSION)
+    assert promise_deadlines(p, batches, tm) == {adm.key: 11 * H - 20 - 15}
+    # already packed (re-planning) batches are never moved
+    assert promise_deadlines(p, [b for b in batches if b is not adm], tm, fixed=[adm]) == {}
 
 
 def _batch(key: str, fid: int, ready: int, deadline: int, cls=OrderClass.STAT) -> Batch:
