@@ -12,6 +12,9 @@
    (``PlanResult.single_pass`` vs ``PlanResult.final``);
 5. the plan with its figures (``plan/kpis.py``) and the independent validator's verdict.
 
+Routing runs ``settings.routing_workers`` searches in parallel (:func:`routing_workers`; 0 = one
+per core, at most 4; default 1).
+
 Time budget: ``settings.time_limit_s`` for the whole call. Each packaging solve gets
 ``settings.packing_time_limit_s`` (default :attr:`PlanningParams.pack_share`, 15 %), each routing
 solve ``settings.routing_time_limit_s`` (default 50 %, or 55 % on days with more than
@@ -23,6 +26,7 @@ defaults: the first pass and one shorter round; on big days usually the first pa
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -36,11 +40,11 @@ from ltc_scheduler.planning.coupling import PassResult, coupling_rounds, promise
 from ltc_scheduler.planning.params import PlanningParams
 from ltc_scheduler.planning.replan import ReplanStart, keep_departed, replan_start, vehicles_left
 from ltc_scheduler.planning.validate import validate_plan
-from ltc_scheduler.problem.model import PlanningProblem
+from ltc_scheduler.problem.model import PlanningProblem, PlanSettings
 from ltc_scheduler.problem.travel import HaversineProvider, TravelMatrix, TravelProvider
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution
 
-__all__ = ["PlanResult", "plan_day", "travel_for"]
+__all__ = ["PlanResult", "plan_day", "routing_workers", "travel_for"]
 
 Progress = Callable[[str, float], None]
 
@@ -69,6 +73,14 @@ def travel_for(problem: PlanningProblem, provider: TravelProvider | None = None)
     return (provider or HaversineProvider()).matrix(day_points(problem))
 
 
+def routing_workers(settings: PlanSettings) -> int:
+    """The routing engine's parallel searches: ``settings.routing_workers``, or with 0 one per
+    core of this machine, at most 4."""
+    if settings.routing_workers > 0:
+        return settings.routing_workers
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _travel_minutes(problem: PlanningProblem, travel: TravelMatrix) -> dict[int, int]:
     return {f.id: travel.minutes(0, i + 1) for i, f in enumerate(problem.facilities)}
 
@@ -91,7 +103,10 @@ def _route(problem: PlanningProblem, batches: list[Batch], travel: TravelMatrix,
 
     ready = {b.key: b.ready_min for b in batches if b.ready_min is not None}
     rp = build_routing_problem(problem, batches, travel, ready=ready)
-    sol = solve_routing(rp, RoutingParams(time_limit_s=limit_s, seed=problem.settings.seed))
+    params = RoutingParams(
+        time_limit_s=limit_s, seed=problem.settings.seed, workers=routing_workers(problem.settings)
+    )
+    sol = solve_routing(rp, params)
     routes, unserved, late = to_plan_routes(problem, rp, sol, batches)
     return _Routed(rp, sol, tuple(routes), tuple(unserved), tuple(late))
 
