@@ -193,7 +193,8 @@ def tighten(
       that held the trip back must be ready ``late`` minutes earlier;
     * an unserved stop released after the last moment a direct trip could still keep its STAT
       promise / start inside its last window (:func:`late_ready_stops`): exactly its batches that
-      were ready after that moment must be ready by it (the loading margin kept).
+      were ready after that moment must be ready by it (the loading margin kept); a batch whose
+      deadline already asked for that and was missed is asked the missed minutes earlier.
     """
     from ltc_scheduler.routing.from_day import stop_batches
 
@@ -221,7 +222,11 @@ def tighten(
                 lower(b, (b.ready_min or 0) - -(-late // 60) - 5)
     for key, latest_release in late_ready_stops(rp, sol).items():
         for b in carried.get(key, ()):
-            lower(b, latest_release)
+            if b.ready_min is None or b.ready_min <= latest_release:
+                continue
+            # the deadline asked for it already and packaging missed it: ask that much earlier
+            miss = b.ready_min - latest_release if b.deadline_min <= latest_release else 0
+            lower(b, min(latest_release, b.deadline_min - miss))
     return new
 
 

@@ -132,6 +132,9 @@ def test_tighten_moves_exactly_the_late_batches_of_unserved_stops_to_the_latest_
     }
     assert tighten(rp, sol, batches, frozen=set()) == {"B2": 625, "B3": 13 * H - 45}
     assert tighten(rp, sol, batches, frozen={"B2"}) == {"B3": 13 * H - 45}
+    # a deadline that already asked for 10:25 and was missed by 25 min: 25 min earlier again
+    missed = {"B2": _batch("B2", 1, 650, 625, OrderClass.NEW_ADMISSION)}
+    assert tighten(rp, sol, missed, frozen=set()) == {"B2": 600}
     # a stop released in time but left out (the fleet was full) tightens nothing
     in_time = replace(stat, release=600 * 60)
     rp2 = replace(rp, stops=(in_time,))
