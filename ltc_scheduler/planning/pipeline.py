@@ -20,8 +20,10 @@ Time budget: ``settings.time_limit_s`` for the whole call. Each packaging solve 
 solve ``settings.routing_time_limit_s`` (default 50 %, or 55 % on days with more than
 :attr:`PlanningParams.big_day_facilities` facilities: on the large demo day the routing engine
 needs most of the budget to insert every one of its ~420 stops); a coupling round runs only if at
-least half a full round's time is left, and is kept only if it beats the plan so far (with the
-defaults: the first pass and one shorter round; on big days usually the first pass only).
+least half a full round's time is left (or, when a stop was left unserved because its batches
+were ready too late, :attr:`PlanningParams.react_min_s`), and is kept only if it beats the plan so
+far (with the defaults: the first pass and one shorter round; on big days usually the first pass
+only).
 """
 
 from __future__ import annotations
