@@ -48,6 +48,8 @@ SCALES: dict[str, Scale] = {
     "small": Scale(facilities=15, region="cook", packaging_lines=3),
     "medium": Scale(facilities=80, region="cook", packaging_lines=4),
     "large": Scale(facilities=200, region="cook", packaging_lines=6),
+    # all 202 Cook County nursing homes of the CMS file plus synthetic assisted-living facilities
+    "xlarge": Scale(facilities=500, region="cook", packaging_lines=12),
 }
 
 #: The documented distributions (README "Demo data"); tests check the generated day against them.
@@ -986,11 +988,21 @@ def _estimate_day(
 
 
 def _lines_for(n_fac: int) -> int:
-    return 3 if n_fac <= 30 else 4 if n_fac <= 100 else 6
+    return 3 if n_fac <= 30 else 4 if n_fac <= 100 else 6 if n_fac <= 300 else 12
+
+
+_SECOND_NAMES = {
+    "Blister line A": "Blister line E",
+    "Blister line B": "Blister line F",
+    "Unit-dose line C": "Unit-dose line G",
+    "Unit-dose line D": "Unit-dose line H",
+    "Pouch packager": "Pouch packager 2",
+    "Vial/bottle bench": "Vial/bottle bench 2",
+}
 
 
 def _packaging_lines(n: int, start: int = 5 * 60) -> list[m.PackagingLine]:
-    """3, 4 or 6 lines running from ``start`` (05:00, or 01:00 with a night shift) to 21:00.
+    """3, 4, 6 or 12 lines running from ``start`` (05:00, or 01:00 with a night shift) to 21:00.
 
     Rates are cards (blister/unit-dose), pouch strips or labelled bottles per hour. Changeovers:
     15 min when a multi-kind line switches kind; 1 min per facility switch (the machines print
@@ -1019,6 +1031,13 @@ def _packaging_lines(n: int, start: int = 5 * 60) -> list[m.PackagingLine]:
             ("Vial/bottle bench", f"{V}", 400, 1, []),
         ],
     }
+    # 12 lines (more than 300 facilities): the 6-line floor twice, the second set's lunch
+    # breaks an hour later
+    second = [
+        (_SECOND_NAMES[name], kinds, rate, co, [[a + 60, b + 60] for a, b in down])
+        for name, kinds, rate, co, down in specs[6]
+    ]
+    specs[12] = specs[6] + second
     return [
         m.PackagingLine(
             name=name,

@@ -29,7 +29,7 @@ from ltc_scheduler.planning.pipeline import PlanResult, plan_day
 from ltc_scheduler.problem.builder import build_problem
 from ltc_scheduler.problem.travel import TravelProvider, provider_named
 
-__all__ = ["PlanOutcome", "plan_date", "has_plan", "summary_of", "InjectedFailure"]
+__all__ = ["PlanOutcome", "plan_date", "has_plan", "summary_of", "stat_orders", "InjectedFailure"]
 
 
 class InjectedFailure(RuntimeError):
@@ -106,6 +106,62 @@ def _route_details(plan, problem) -> list[dict[str, Any]]:
     return out
 
 
+def _local_iso(date: dt.date, minute: int | None, timezone: str) -> str | None:
+    """Minutes from local midnight of ``date`` as an ISO 8601 local time with its UTC offset."""
+    if minute is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    wall = dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=int(minute))
+    return wall.replace(tzinfo=ZoneInfo(timezone)).isoformat()
+
+
+def stat_orders(problem, plan) -> list[dict[str, Any]]:
+    """One entry per STAT / first-dose (new admission) order line: when it was received, promised,
+    ready (verified) and delivered (start of service at the facility), whether the promise was
+    kept and, when not, why in words (the unserved stop's reason, or how late it arrived)."""
+    from ltc_scheduler.enums import URGENT_CLASSES
+    from ltc_scheduler.problem.clock import clock
+
+    facilities = {f.id: f for f in problem.facilities}
+    batch_of = {lid: b for b in plan.batches for lid in b.order_line_ids}
+    stop_of = {k: st for r in plan.routes for st in r.stops for k in st.batch_keys}
+    why_unserved = {k: u.reason for u in plan.unserved for k in u.batch_keys}
+    out: list[dict[str, Any]] = []
+    for ln in sorted(problem.orders, key=lambda ln: (ln.need_by_min, ln.external_id)):
+        if ln.order_class not in URGENT_CLASSES:
+            continue
+        b = batch_of.get(ln.id)
+        st = stop_of.get(b.key) if b is not None else None
+        arrival = st.start_min if st is not None else None
+        on_time = arrival is not None and arrival <= ln.need_by_min
+        reason = None
+        if not on_time:
+            if b is None:
+                reason = "not in today's plan"
+            elif st is None:
+                reason = why_unserved.get(b.key, "not delivered")
+            else:
+                reason = (
+                    f"delivered at {clock(arrival)}, {arrival - ln.need_by_min} min after the promise "
+                    f"{clock(ln.need_by_min)}"
+                )
+        fac = facilities.get(ln.facility_id)
+        out.append(
+            {
+                "order": ln.external_id,
+                "facility_external_id": fac.external_id if fac is not None else str(ln.facility_id),
+                "received": _local_iso(problem.date, ln.received_min, problem.timezone),
+                "promise": _local_iso(problem.date, ln.need_by_min, problem.timezone),
+                "ready": _local_iso(problem.date, b.ready_min if b is not None else None, problem.timezone),
+                "arrival": _local_iso(problem.date, arrival, problem.timezone),
+                "on_time": on_time,
+                "reason": reason,
+            }
+        )
+    return out
+
+
 def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str, Any]:
     """The ``plan --json`` object (JSON-able); every figure is :func:`plan_kpis` of the plan."""
     plan = result.plan
@@ -132,6 +188,7 @@ def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str
             }
             for x in plan.late
         ],
+        "stat_orders": stat_orders(problem, plan),
         "late_stops": k.late_stops,
         "late_min": k.late_min,
         "unserved_stops": k.unserved,

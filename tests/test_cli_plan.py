@@ -164,3 +164,18 @@ def test_a_solver_value_error_reaches_the_user_as_a_sentence(demo_db, capsys, mo
     err = capsys.readouterr().err
     assert err.startswith("error: LTC_TRAVEL_PROVIDER=osrm needs LTC_OSRM_URL")
     assert "Traceback" not in err and "internal error" not in err
+
+
+def test_plan_json_lists_every_stat_order_line_with_iso_local_times(demo_db, capsys):
+    assert main(["plan", "--date", "2026-12-01", "--json", "--time-limit", "3"]) == 0
+    rows = json.loads(capsys.readouterr().out)["stat_orders"]
+    keys = {"order", "facility_external_id", "received", "promise", "ready", "arrival", "on_time", "reason"}
+    assert len(rows) > 10 and all(set(r) == keys for r in rows)
+    for r in rows:
+        # December in Chicago: UTC-6, the plan date
+        assert r["received"] <= r["promise"] and r["promise"].startswith("2026-12-01T")
+        assert r["promise"].endswith("-06:00")
+        assert (r["reason"] is None) == r["on_time"]
+        assert r["arrival"] is None or r["ready"] <= r["arrival"]
+        if r["on_time"]:
+            assert r["arrival"] <= r["promise"]

@@ -248,3 +248,23 @@ def test_routine_orders_arrive_before_the_cut_off_of_their_delivery(demo_engine_
         got = (x.received_at - midnight).total_seconds() / 60
         cutoff = min(11 * 60, last_start[x.facility_id] - DISTRIBUTIONS["order_cutoff_before_window_min"])
         assert got <= cutoff, x.external_id
+
+
+def test_xlarge_is_every_cook_county_home_plus_synthetic_assisted_living(sqlite_engine: sa.Engine) -> None:
+    """500 facilities: the 202 nursing homes of ``il_cook_county.csv`` and 298 synthetic ALFs;
+    ~37,000 lines; 12 packaging lines, pharmacists and fleet sized like the other scales."""
+    xl = _seed(sqlite_engine, scale="xlarge", seed=3)
+    assert xl["facilities"] == 500 and xl["region"] == "cook"
+    assert (xl["real_facilities"], xl["synthetic_facilities"]) == (202, 298)
+    assert 33_000 <= xl["order_lines"] <= 41_000
+    assert xl["packaging_lines"] == 12
+    assert 0.3 <= xl["packaging_utilisation"] <= 0.85
+    assert 0.70 <= xl["verification_utilisation"] <= 0.85
+    assert xl["totes_estimate"] <= 0.9 * xl["fleet_tote_capacity"]
+    assert xl["vehicles"] >= xl["stops_estimate"] / DISTRIBUTIONS["stops_per_van_day"]
+    with Session(sqlite_engine) as s:
+        facs = s.exec(select(m.Facility)).all()
+        names = [pl.name for pl in s.exec(select(m.PackagingLine)).all()]
+    assert sum(f.synthetic for f in facs) == 298
+    assert all("(synthetic)" in f.name for f in facs if f.synthetic)
+    assert len(set(names)) == 12 and {"Blister line A", "Blister line E", "Pouch packager 2"} <= set(names)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -140,3 +141,81 @@ def test_replan_keeps_departed_routes_and_packs_a_new_stat_order(demo_engine_sma
     _, published = _published(demo_engine_small)
     assert published == plan
     assert out.summary["date"] == dt.date(2026, 12, 1).isoformat()
+
+
+def test_stat_orders_has_one_entry_per_urgent_line_with_times_and_reasons():
+    """Hand-built plan on the factories day (Chicago, 2026-11-27, UTC-6): line 6 (STAT, promised
+    13:30) is delivered at 13:40, line 7 (new admission, promised 14:00) is unserved."""
+    from factories import batch, day_problem
+
+    from ltc_scheduler.plan.model import Plan, PlanRoute, PlanStop, UnservedStop
+    from ltc_scheduler.service import stat_orders
+
+    problem = day_problem()
+    b6 = batch("B6", 14, (6,), order_class=OrderClass.STAT, ready=13 * 60, deadline_min=13 * 60)
+    b7 = batch("B7", 14, (7,), order_class=OrderClass.NEW_ADMISSION, ready=13 * 60 + 50)
+    b1 = batch("B1", 11, (1,))
+    stop = PlanStop(1, 14, 13 * 60 + 38, 13 * 60 + 40, 13 * 60 + 52, 1, 0, 0, ("B6",), stat=True)
+    unserved = UnservedStop(14, "STAT promise unreachable: ready at 13:50, ...", ("B7",))
+    plan = Plan(
+        date=problem.date,
+        batches=(b1, b6, b7),
+        routes=(PlanRoute(1, 1, 13 * 60 + 10, 14 * 60 + 20, (stop,)),),
+        unserved=(unserved,),
+    )
+    rows = stat_orders(problem, plan)
+    assert rows == [
+        {
+            "order": "L6",
+            "facility_external_id": "F14",
+            "received": "2026-11-27T09:30:00-06:00",
+            "promise": "2026-11-27T13:30:00-06:00",
+            "ready": "2026-11-27T13:00:00-06:00",
+            "arrival": "2026-11-27T13:40:00-06:00",
+            "on_time": False,
+            "reason": "delivered at 13:40, 10 min after the promise 13:30",
+        },
+        {
+            "order": "L7",
+            "facility_external_id": "F14",
+            "received": "2026-11-27T10:00:00-06:00",
+            "promise": "2026-11-27T14:00:00-06:00",
+            "ready": "2026-11-27T13:50:00-06:00",
+            "arrival": None,
+            "on_time": False,
+            "reason": "STAT promise unreachable: ready at 13:50, ...",
+        },
+    ]
+    # delivered by the promise: on time, no reason
+    early = replace(plan, routes=(replace(plan.routes[0], stops=(replace(stop, start_min=13 * 60 + 30),)),))
+    assert stat_orders(problem, early)[0]["on_time"] is True
+    assert stat_orders(problem, early)[0]["reason"] is None
+
+
+def test_plan_json_stat_orders_cover_every_urgent_line_of_the_demo_day(demo_engine_small, first):
+    plan = first.result.plan
+    with session_scope(demo_engine_small) as sess:
+        problem = build_problem(sess, date=DEMO_DATE, timezone="America/Chicago")
+    planned = {i for b in plan.batches for i in b.order_line_ids}  # (later tests add order lines)
+    urgent = [
+        ln
+        for ln in problem.orders
+        if ln.order_class in (OrderClass.STAT, OrderClass.NEW_ADMISSION) and ln.id in planned
+    ]
+    rows = first.summary["stat_orders"]
+    assert len(urgent) > 10
+    assert sorted(r["order"] for r in rows) == sorted(ln.external_id for ln in urgent)
+    by_id = {ln.external_id: ln for ln in urgent}
+    stops = {k: st for r in plan.routes for st in r.stops for k in st.batch_keys}
+    for r in rows:
+        ln = by_id[r["order"]]
+        b = next(b for b in plan.batches if ln.id in b.order_line_ids)
+        midnight = dt.datetime.combine(DEMO_DATE, dt.time(), tzinfo=dt.timezone(dt.timedelta(hours=-6)))
+        assert r["promise"] == (midnight + dt.timedelta(minutes=ln.need_by_min)).isoformat()
+        if b.key in stops:
+            st = stops[b.key]
+            assert r["arrival"].endswith("-06:00") and r["ready"] <= r["arrival"]
+            assert r["on_time"] == (st.start_min <= ln.need_by_min)
+        else:
+            assert r["arrival"] is None and r["on_time"] is False and r["reason"]
+        assert (r["reason"] is None) == r["on_time"]

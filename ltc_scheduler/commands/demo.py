@@ -12,6 +12,7 @@ class ScaleName(StrEnum):
     small = "small"
     medium = "medium"
     large = "large"
+    xlarge = "xlarge"
 
 
 class RegionName(StrEnum):
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         scale: ScaleName = typer.Option(
-            ScaleName.small, help="small = 15 facilities, medium = 80, large = 200."
+            ScaleName.small, help="small = 15 facilities, medium = 80, large = 200, xlarge = 500."
         ),
         date: str | None = typer.Option(None, help="The demo day, YYYY-MM-DD (default: today)."),
         seed: int = typer.Option(0, help="Random seed: the same seed gives the same data."),
@@ -56,7 +57,7 @@ def register(app: typer.Typer) -> None:
 
         Real nursing homes (CMS public data) plus synthetic assisted-living facilities, residents,
         medications, packaging lines, pharmacists, vehicles and about 1,500 (small) to 20,000 (large)
-        order lines due on the date.
+        order lines due on the date (about 37,000 for xlarge).
         """
         from ltc_scheduler.config import get_settings
         from ltc_scheduler.db.engine import init_db, make_engine, session_scope

@@ -207,6 +207,7 @@ SETTINGS_FIELDS: dict[str, tuple[str, str, float, float]] = {
     "cards_per_tote": ("Cards per tote", "int", 1, 1000),
     "large_facility_beds": ("Beds for a batch per unit", "int", 1, 5000),
     "break_after_shift_min": ("Driver break after (min of shift)", "int", 60, 1440),
+    "routing_workers": ("Routing searches in parallel (0 = one per core)", "int", 0, 8),
 }
 
 

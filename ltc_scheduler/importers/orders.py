@@ -15,10 +15,15 @@ order_class      yes       cycle_fill, new_admission, stat (first dose), refill,
 doses            yes       whole number >= 1
 cards            yes       cards/pouches/bottles to pack, whole number >= 1
 received_at      yes       ``YYYY-MM-DD HH:MM`` in pharmacy local time (or with a UTC offset)
-need_by          yes       deadline, same format; a bare date means 23:59 of that day
+need_by          yes [*]_  deadline, same format; a bare date means 23:59 of that day
 status           no        open (default for new lines), planned, packed, delivered, cancelled;
                            when the column is absent a re-import keeps the stored status
 ===============  ========  ====================================================================
+
+.. [*] A ``stat`` (first dose) line may leave ``need_by`` empty (or the column out): its promise is
+   then ``received_at`` + the current constraint set's STAT promise (``stat_promise_min``, "STAT
+   promise (min after receipt)" on the Constraints page, default 240 min). Every other class
+   needs it.
 """
 
 from __future__ import annotations
@@ -53,9 +58,8 @@ ORDER_REQUIRED = (
     "doses",
     "cards",
     "received_at",
-    "need_by",
 )
-ORDER_OPTIONAL = ("unit", "room", "medication", "ndc", "status")
+ORDER_OPTIONAL = ("unit", "room", "medication", "ndc", "status", "need_by")
 
 _CLASS_SYNONYMS = {
     "first_dose": OrderClass.STAT,
@@ -133,7 +137,7 @@ class OrderRow(BaseModel):
     doses: int
     cards: int
     received_at: dt.datetime
-    need_by: dt.datetime
+    need_by: dt.datetime | None = None
     status: OrderStatus | None = None
 
     @field_validator("external_id", "facility_id", "resident_id", mode="before")
@@ -195,9 +199,31 @@ class OrderRow(BaseModel):
     def _check(self) -> OrderRow:
         if not self.medication and not self.ndc:
             raise ValueError("medication: give the medication name or its NDC")
-        if self.need_by < self.received_at:
+        if self.need_by is None:
+            if self.order_class != OrderClass.STAT:
+                raise ValueError(
+                    f"need_by: is required for a {self.order_class.value} line (only a STAT line without "
+                    "it gets the STAT promise of the Constraints page)"
+                )
+        elif self.need_by < self.received_at:
             raise ValueError("need_by: is before received_at")
         return self
+
+
+def stat_promise_min(session: Session) -> int:
+    """The current constraint set's STAT promise, minutes after receipt (the default when none is
+    stored yet); read without creating a constraint set."""
+    from sqlmodel import col, select
+
+    from ltc_scheduler.db.repository import to_plan_settings
+    from ltc_scheduler.problem.model import PlanSettings
+
+    row = session.exec(
+        select(m.ConstraintSet)
+        .where(col(m.ConstraintSet.is_current).is_(True))
+        .order_by(col(m.ConstraintSet.version).desc())
+    ).first()
+    return (to_plan_settings(row) if row is not None else PlanSettings()).stat_promise_min
 
 
 def _validate(src: Any, rows: list[tuple[int, dict[str, str]]], errors: list[RowError], tz: str) -> list:
@@ -233,6 +259,12 @@ def import_orders(session: Session, source: Any, *, tz: str, who: str = "import"
     rows, errors = read_rows(src, required=ORDER_REQUIRED, optional=ORDER_OPTIONAL)
     has_status = bool(rows) and "status" in rows[0][1]
     good = _validate(src, rows, errors, tz)
+    if any(r.need_by is None for _, r in good):
+        promise = dt.timedelta(minutes=stat_promise_min(session))
+        good = [
+            (no, r if r.need_by is not None else r.model_copy(update={"need_by": r.received_at + promise}))
+            for no, r in good
+        ]
 
     # ---- references
     fac_ids = dict(

@@ -41,7 +41,8 @@ def validate_coupling(plan: Plan) -> list[Violation]:
                         f"{name} stop {stop.seq} (facility {stop.facility_id})",
                         f"stops {prev.seq} and {stop.seq} are both at facility {stop.facility_id}; "
                         "deliveries to one facility on one trip are one stop",
-                        hard=False,  # left only when one arrival could not keep both (see routing/validate.py)
+                        # left only when one arrival could not keep both (see routing/validate.py)
+                        hard=False,
                     )
                 )
         for stop in route.stops:

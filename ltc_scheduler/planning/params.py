@@ -30,6 +30,13 @@ class PlanningParams:
             (one packaging plus one routing solve) is left.
         round_pack_share: a coupling round's packaging solve gets at most this share of the time
             left (and at most a first-pass packaging solve).
+        react_min_s: when a stop was left unserved because its batches were ready too late (a
+            STAT promise no direct drive could keep), a round runs with whatever time is left if
+            it is at least this many seconds, even below ``round_share``.
+        promise_deadlines: with coupling on, give urgent batches the deadline of the STAT stop
+            they will ride in before the first pass (``planning/coupling.py``,
+            :func:`~ltc_scheduler.planning.coupling.promise_deadlines`); ``False`` leaves it to the
+            coupling rounds (the tests of the rounds switch it off).
         min_solve_s: the shortest time limit any one solve gets, seconds.
         min_budget_s: the shortest whole budget, seconds.
     """
@@ -40,6 +47,8 @@ class PlanningParams:
     big_day_facilities: int = 120
     round_share: float = 0.5
     round_pack_share: float = 0.3
+    react_min_s: float = 1.0
+    promise_deadlines: bool = True
     min_solve_s: float = 0.5
     min_budget_s: float = 1.0
 
@@ -52,8 +61,8 @@ class PlanningParams:
             raise ValueError(
                 f"PlanningParams.big_day_facilities must be 0 or more, got {self.big_day_facilities}"
             )
-        if self.min_solve_s <= 0 or self.min_budget_s <= 0:
-            raise ValueError("PlanningParams.min_solve_s and min_budget_s must be positive")
+        if self.min_solve_s <= 0 or self.min_budget_s <= 0 or self.react_min_s <= 0:
+            raise ValueError("PlanningParams.min_solve_s, min_budget_s and react_min_s must be positive")
 
     def routing_share(self, facilities: int) -> float:
         """The routing share for a day delivering to ``facilities`` facilities."""

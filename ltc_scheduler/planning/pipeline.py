@@ -3,6 +3,8 @@
 1. travel matrix for [depot] + facilities (``travel`` given, else ``travel_provider``);
 2. batches with ready-by deadlines (``packing/batching.py``), or, when re-planning, what the
    published plan keeps and the new order lines' batches (``planning/replan.py``);
+   with coupling on, the urgent batches then get the promise of the STAT stop they will ride in
+   (``planning/coupling.py``, :func:`~ltc_scheduler.planning.coupling.promise_deadlines`);
 3. the first pass: packaging (``packing/solve.py``), then routing what was packed
    (``routing/``), released at the batches' ready times;
 4. the coupling loop (``planning/coupling.py``): late ready times tighten batch deadlines, then
@@ -10,17 +12,23 @@
    (``PlanResult.single_pass`` vs ``PlanResult.final``);
 5. the plan with its figures (``plan/kpis.py``) and the independent validator's verdict.
 
+Routing runs ``settings.routing_workers`` searches in parallel (:func:`routing_workers`; 0 = one
+per core, at most 4; default 1).
+
 Time budget: ``settings.time_limit_s`` for the whole call. Each packaging solve gets
 ``settings.packing_time_limit_s`` (default :attr:`PlanningParams.pack_share`, 15 %), each routing
 solve ``settings.routing_time_limit_s`` (default 50 %, or 55 % on days with more than
 :attr:`PlanningParams.big_day_facilities` facilities: on the large demo day the routing engine
 needs most of the budget to insert every one of its ~420 stops); a coupling round runs only if at
-least half a full round's time is left, and is kept only if it beats the plan so far (with the
-defaults: the first pass and one shorter round; on big days usually the first pass only).
+least half a full round's time is left (or, when a stop was left unserved because its batches
+were ready too late, :attr:`PlanningParams.react_min_s`), and is kept only if it beats the plan so
+far (with the defaults: the first pass and one shorter round; on big days usually the first pass
+only).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,15 +38,15 @@ from ltc_scheduler.packing.batching import form_batches, share_totes
 from ltc_scheduler.packing.solve import PackingParams, PackingResult, solve_packing
 from ltc_scheduler.plan.kpis import plan_kpis
 from ltc_scheduler.plan.model import Batch, LateStop, Plan, PlanRoute, SolveStats, UnservedStop, Violation
-from ltc_scheduler.planning.coupling import PassResult, coupling_rounds, score_of
+from ltc_scheduler.planning.coupling import PassResult, coupling_rounds, promise_deadlines, score_of
 from ltc_scheduler.planning.params import PlanningParams
 from ltc_scheduler.planning.replan import ReplanStart, keep_departed, replan_start, vehicles_left
 from ltc_scheduler.planning.validate import validate_plan
-from ltc_scheduler.problem.model import PlanningProblem
+from ltc_scheduler.problem.model import PlanningProblem, PlanSettings
 from ltc_scheduler.problem.travel import HaversineProvider, TravelMatrix, TravelProvider
 from ltc_scheduler.routing.problem import RoutingProblem, RoutingSolution
 
-__all__ = ["PlanResult", "plan_day", "travel_for"]
+__all__ = ["PlanResult", "plan_day", "routing_workers", "travel_for"]
 
 Progress = Callable[[str, float], None]
 
@@ -67,6 +75,14 @@ def travel_for(problem: PlanningProblem, provider: TravelProvider | None = None)
     return (provider or HaversineProvider()).matrix(day_points(problem))
 
 
+def routing_workers(settings: PlanSettings) -> int:
+    """The routing engine's parallel searches: ``settings.routing_workers``, or with 0 one per
+    core of this machine, at most 4."""
+    if settings.routing_workers > 0:
+        return settings.routing_workers
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _travel_minutes(problem: PlanningProblem, travel: TravelMatrix) -> dict[int, int]:
     return {f.id: travel.minutes(0, i + 1) for i, f in enumerate(problem.facilities)}
 
@@ -89,7 +105,10 @@ def _route(problem: PlanningProblem, batches: list[Batch], travel: TravelMatrix,
 
     ready = {b.key: b.ready_min for b in batches if b.ready_min is not None}
     rp = build_routing_problem(problem, batches, travel, ready=ready)
-    sol = solve_routing(rp, RoutingParams(time_limit_s=limit_s, seed=problem.settings.seed))
+    params = RoutingParams(
+        time_limit_s=limit_s, seed=problem.settings.seed, workers=routing_workers(problem.settings)
+    )
+    sol = solve_routing(rp, params)
     rp, sol = merge_repeat_visits(problem, rp, sol)  # one visit per facility per trip
     routes, unserved, late = to_plan_routes(problem, rp, sol, batches)
     return _Routed(rp, sol, tuple(routes), tuple(unserved), tuple(late))
@@ -156,9 +175,13 @@ def plan_day(
     else:
         movable, frozen, hint_lines = form_batches(problem, travel_minutes=travel_min), [], {}
         departed_keys, route_problem = set(), problem
-    stage["batching"] = time.perf_counter() - t
     if not movable and not frozen:
         raise PlanningError(f"no open order lines for {problem.date}: nothing to plan")
+    if coupling and pp.promise_deadlines and movable:
+        kept = [b for b in frozen if b.key not in departed_keys]
+        promised = promise_deadlines(route_problem, movable, travel, fixed=kept)
+        movable = [replace(b, deadline_min=promised.get(b.key, b.deadline_min)) for b in movable]
+    stage["batching"] = time.perf_counter() - t
 
     frozen_keys = {b.key for b in frozen}
     base = packing_params or PackingParams(seed=s.seed)

@@ -186,6 +186,11 @@ class PlanSettings:
     large_facility_beds: int = 120  # facilities with more beds get a batch per unit/wing
     # --- coupling loop ---
     coupling_iterations: int = 3
+    #: parallel routing searches (forked processes, the best answer wins); 0 = one per core, at
+    #: most 4. Default 1: on the 2-core test machine 2 workers did not find better routes on the
+    #: medium or large demo day (README "Routing workers"), and a forked search inside the
+    #: multi-threaded dashboard server is best avoided.
+    routing_workers: int = 1
     planning_horizon_days: int = 1
 
 

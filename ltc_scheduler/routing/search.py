@@ -75,6 +75,18 @@ _ACTIVITY_OPERATORS = (
 )
 
 
+#: the share of the time limit the OR-Tools start gets at least when the model refused the warm start
+_FALLBACK_SHARE = 0.25
+
+
+def _read_allowance(nodes: int) -> float:
+    """Seconds allowed for reading the warm start's routes into the model (``nodes`` routing
+    nodes). Measured: 0.15-0.4 s for the large demo day's 801 nodes on an idle 2-core machine;
+    the time limit the model is closed with is at least four times this, because a read that runs
+    out of time is refused, not slowed."""
+    return 0.2 + nodes / 1000
+
+
 # --------------------------------------------------------------------------- public entry
 
 
@@ -271,9 +283,18 @@ def _solve_one(
         if core is not None:
             from ltc_scheduler.routing import warm_start  # numba: imported only when used
 
-            cs = warm_start.solve(core, remaining() * params.ruin_recreate_share, seed=params.seed)
-            # the operators of the polish are chosen below, per solve (as after OR-Tools' start)
-            routing.CloseModelWithParameters(_search_params(params, remaining(), first, nodes))
+            # the routes are read into the model below, which takes time of its own: it is kept
+            # out of the warm start's share so that a late read cannot lose the whole start
+            read_s = _read_allowance(nodes)
+            ws_s = min(remaining() * params.ruin_recreate_share, max(0.0, remaining() - read_s))
+            cs = warm_start.solve(core, ws_s, seed=params.seed)
+            # the operators of the polish are chosen below, per solve (as after OR-Tools' start).
+            # OR-Tools applies the closing time limit to reading the routes in too: with what is
+            # left of the budget (or less, when the warm start overran it) it refuses routes that
+            # are valid, and the day is left with no routes at all. The read gets its allowance.
+            routing.CloseModelWithParameters(
+                _search_params(params, max(remaining(), 4 * read_s), first, nodes)
+            )
             # the loading model: each trip's loadings at the pharmacy first, then its stops
             n = len(m.stops)
             seqs = [
@@ -289,7 +310,9 @@ def _solve_one(
         if warm is None:
             # phase 1: the start (the construction alone, or a short greedy descent as warm start)
             quick = params.with_(metaheuristic="GREEDY_DESCENT")
-            sp = _search_params(quick, params.warm_start_s or remaining(), first, nodes)
+            # a start with no time left finds nothing: give the construction a floor
+            floor = _FALLBACK_SHARE * params.time_limit_s if core is not None else 0.0
+            sp = _search_params(quick, params.warm_start_s or max(remaining(), floor), first, nodes)
             if params.warm_start_s <= 0:
                 sp.solution_limit = 1
             warm = routing.SolveWithParameters(sp)
