@@ -39,11 +39,41 @@ class OrderClass(StrEnum):
 
 
 class OrderStatus(StrEnum):
+    """An order line's life: ``open -> planned -> packed -> out_for_delivery -> delivered``, or
+    ``cancelled``, or ``exception`` (held: the pharmacy must look at it before anything moves).
+
+    The planner takes ``open`` lines and the ``planned`` lines of the date it plans; see
+    :data:`ORDER_LIFE` and ``problem/builder.py``.
+    """
+
     OPEN = "open"
     PLANNED = "planned"
     PACKED = "packed"
+    OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+    EXCEPTION = "exception"
+
+
+#: the forward path of an order line (``cancelled`` and ``exception`` stand beside it)
+ORDER_LIFE: tuple[OrderStatus, ...] = (
+    OrderStatus.OPEN,
+    OrderStatus.PLANNED,
+    OrderStatus.PACKED,
+    OrderStatus.OUT_FOR_DELIVERY,
+    OrderStatus.DELIVERED,
+)
+
+#: statuses the planner never takes: the line is on the floor, on the road, done or withdrawn
+DONE_STATUSES: frozenset[OrderStatus] = frozenset(
+    {
+        OrderStatus.PACKED,
+        OrderStatus.OUT_FOR_DELIVERY,
+        OrderStatus.DELIVERED,
+        OrderStatus.CANCELLED,
+        OrderStatus.EXCEPTION,
+    }
+)
 
 
 class PlanStatus(StrEnum):

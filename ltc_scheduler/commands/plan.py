@@ -41,10 +41,15 @@ def register(app: typer.Typer) -> None:
         date: str = typer.Option(..., "--date", help="Plan date, YYYY-MM-DD or 'today'."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the plan summary)."),
         replan: bool = typer.Option(
-            False, "--replan", help="Keep what is already packed or on the road; insert new orders."
+            False,
+            "--replan",
+            help="Keep what is already packed or on the road; insert new orders (automatic for today).",
         ),
         now: str | None = typer.Option(
-            None, "--now", help="Re-planning: the current time, HH:MM (default: now)."
+            None, "--now", help="Set the clock, HH:MM: what the published plan sent out before it stays."
+        ),
+        from_scratch: bool = typer.Option(
+            False, "--from-scratch", help="Plan the whole day again, replacing departed routes (asks first)."
         ),
         if_missing: bool = typer.Option(
             False, "--if-missing", help="Do nothing if the date already has a plan."
@@ -61,12 +66,20 @@ def register(app: typer.Typer) -> None:
         from ltc_scheduler.db.engine import make_engine
         from ltc_scheduler.service import has_plan, plan_date
 
+        from ltc_scheduler.service import departed_routes
+
         day = parse_date(date)
         now_min = parse_clock(now) if now is not None else None
-        if now_min is not None and not replan:
-            raise BadInput("--now only makes sense with --replan")
+        if from_scratch and replan:
+            raise BadInput("--replan and --from-scratch contradict each other: choose one")
         engine = make_engine()
         try:
+            if from_scratch and (n := departed_routes(engine, date=day, now_min=now_min)):
+                typer.confirm(
+                    f"{n} route(s) of the published plan for {day} have left the pharmacy; drivers hold "
+                    "their manifests. Replace them with a new plan anyway?",
+                    abort=True,
+                )
             if if_missing and has_plan(engine, date=day):
                 if as_json:
                     typer.echo(
@@ -81,6 +94,7 @@ def register(app: typer.Typer) -> None:
                 started_by="cli",
                 replan=replan,
                 now_min=now_min,
+                from_scratch=from_scratch,
                 time_limit_s=time_limit,
             )
         finally:

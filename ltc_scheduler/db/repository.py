@@ -22,6 +22,7 @@ from ltc_scheduler.db.models import (
     ConstraintSet,
     Depot,
     Facility,
+    FacilityClosure,
     FacilityWindow,
     Medication,
     OrderLine,
@@ -58,6 +59,25 @@ def facility_windows(session: Session, *, facility_id: int | None = None) -> lis
     )
     if facility_id is not None:
         stmt = stmt.where(FacilityWindow.facility_id == facility_id)
+    return list(session.exec(stmt))
+
+
+def closures_on(session: Session, *, date: dt.date) -> dict[int, str]:
+    """``{facility_id: reason}`` for the facilities closed on ``date`` (a closure of that date or
+    of its weekday); the reason is "" when none was given."""
+    out: dict[int, str] = {}
+    stmt = select(FacilityClosure).where(
+        sa.or_(col(FacilityClosure.date) == date, col(FacilityClosure.weekday) == date.weekday())
+    )
+    for c in session.exec(stmt.order_by(col(FacilityClosure.id))):
+        out.setdefault(c.facility_id, c.reason)
+    return out
+
+
+def list_closures(session: Session) -> list[FacilityClosure]:
+    stmt = select(FacilityClosure).order_by(
+        col(FacilityClosure.facility_id), col(FacilityClosure.date), col(FacilityClosure.weekday)
+    )
     return list(session.exec(stmt))
 
 
