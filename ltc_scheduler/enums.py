@@ -76,6 +76,37 @@ DONE_STATUSES: frozenset[OrderStatus] = frozenset(
 )
 
 
+def status_change_problem(old: OrderStatus | None, new: OrderStatus) -> str | None:
+    """Why an order line cannot go from ``old`` (``None``: a new line) to ``new``, or ``None``.
+
+    A pharmacy system moves lines along :data:`ORDER_LIFE` (forward, skipping steps is fine), or to
+    ``cancelled`` / ``exception`` from anything not yet delivered. ``open`` is reached again only
+    from ``exception`` or ``cancelled`` (released / reinstated). ``planned`` is set by publishing a
+    plan, never by hand; ``delivered`` is final. Setting the status a line already has is no change.
+    """
+    if old == new:
+        return None
+    if new == OrderStatus.PLANNED:
+        return "'planned' is set when a plan is published; use open, packed, out_for_delivery, ..."
+    if old is None:
+        return None
+    if old == OrderStatus.DELIVERED:
+        return "it is delivered already; a delivered line does not change"
+    if new in (OrderStatus.CANCELLED, OrderStatus.EXCEPTION):
+        return None
+    if new == OrderStatus.OPEN:
+        if old in (OrderStatus.EXCEPTION, OrderStatus.CANCELLED):
+            return None
+        return f"it is {old.value}; only an exception or a cancelled line goes back to open"
+    if old == OrderStatus.CANCELLED:
+        return "it is cancelled; set it to open first to reinstate it"
+    if old == OrderStatus.EXCEPTION or ORDER_LIFE.index(new) > ORDER_LIFE.index(old):
+        return None
+    return (
+        f"it is {old.value} already; statuses only move forward ({' -> '.join(s.value for s in ORDER_LIFE)})"
+    )
+
+
 class PlanStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"

@@ -304,3 +304,11 @@ def _now_local_min(date: dt.date) -> int:
 
     now = dt.datetime.now(ZoneInfo(get_settings().timezone))
     return (now.date() - date).days * 1440 + now.hour * 60 + now.minute
+
+
+def plan_changes(engine: sa.Engine, *, plan_run_id: int):
+    """What changed in a plan's order lines since it was made (``db/stale.py``): stale or not."""
+    from ltc_scheduler.db.stale import plan_changes as _changes
+
+    with session_scope(engine) as session:
+        return _changes(session, plan_run_id=plan_run_id)

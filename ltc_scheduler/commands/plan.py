@@ -64,9 +64,7 @@ def register(app: typer.Typer) -> None:
         leaves the previous plan untouched.
         """
         from ltc_scheduler.db.engine import make_engine
-        from ltc_scheduler.service import has_plan, plan_date
-
-        from ltc_scheduler.service import departed_routes
+        from ltc_scheduler.service import departed_routes, has_plan, plan_date
 
         day = parse_date(date)
         now_min = parse_clock(now) if now is not None else None
