@@ -76,10 +76,9 @@ def closures_on(session: Session, *, date: dt.date) -> dict[int, str]:
 
 
 def list_closures(session: Session) -> list[FacilityClosure]:
-    stmt = select(FacilityClosure).order_by(
-        col(FacilityClosure.facility_id), col(FacilityClosure.date), col(FacilityClosure.weekday)
-    )
-    return list(session.exec(stmt))
+    """Every closure: per facility, dated ones first (by date), then weekdays (Monday first)."""
+    rows = list(session.exec(select(FacilityClosure)))
+    return sorted(rows, key=lambda c: (c.facility_id, c.date is None, c.date or dt.date.min, c.weekday or 0))
 
 
 def list_vehicles(session: Session, *, active_only: bool = True) -> list[Vehicle]:

@@ -65,7 +65,7 @@ def replan_start(
             kept.append(b)
     # frozen / delivered lines may no longer be "open" in the database: keep them in the problem view
     covered = {i for b in frozen + kept for i in b.order_line_ids}
-    new_lines = [o for o in problem.orders if o.id not in covered]
+    new_lines = [o for o in problem.orders if o.id not in covered and o.id not in progressed]
     last = max((int(b.key[1:]) for b in previous.batches if b.key[1:].isdigit()), default=0)
     fresh = form_batches(problem, travel_minutes=travel_minutes, orders=new_lines, key_start=last + 1)
     return ReplanStart(

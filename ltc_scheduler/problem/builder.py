@@ -4,8 +4,10 @@ Which order lines belong to the day (``build_problem(date=D)``):
 
 * status ``open``, or ``planned`` for ``D`` (re-planning a day sees the lines its published plan
   planned). A line another date's published plan serves is left alone, and so is every line that
-  is ``packed``, ``out_for_delivery``, ``delivered``, ``cancelled`` or ``exception``. A line a
-  published plan left unserved stays ``open`` and comes back on a later date as overdue;
+  is ``packed``, ``out_for_delivery``, ``delivered``, ``cancelled`` or ``exception`` (except, when
+  re-planning ``D``, its own ``packed`` / ``out_for_delivery`` lines: they are listed in
+  ``progressed_line_ids`` and their published batches stay as they are). A line a published plan
+  left unserved stays ``open`` and comes back on a later date as overdue;
 * need-by before the local midnight that ends the planning horizon (``PlanSettings.planning_horizon_days``,
   default 1 = the end of ``D``), so **overdue lines from earlier days are included** (with a negative
   ``need_by_min``: they are late and the plan shows it);
@@ -143,12 +145,13 @@ def _build_problem(
             m.Medication.packaging_kind,
             m.Medication.schedule,
             m.Medication.refrigerated,
+            m.OrderLine.status,
         )
         .join(m.Resident, col(m.Resident.id) == col(m.OrderLine.resident_id))
         .join(m.Medication, col(m.Medication.id) == col(m.OrderLine.medication_id))
         .join(m.Facility, col(m.Facility.id) == col(m.OrderLine.facility_id))
         .where(
-            _plannable_on(date),
+            _plannable_on(date, replanning=now_min is not None),
             col(m.OrderLine.need_by) < end_utc,
             col(m.OrderLine.received_at) < end_utc,
             col(m.Facility.active).is_(True),
@@ -156,7 +159,9 @@ def _build_problem(
         .order_by(col(m.OrderLine.id))
     )
     orders: list[p.OrderLine] = []
+    statuses: list[OrderStatus] = []
     for r in session.exec(stmt):
+        statuses.append(OrderStatus(r[15]))
         orders.append(
             p.OrderLine(
                 id=r[0],
@@ -177,17 +182,7 @@ def _build_problem(
             )
         )
 
-    progressed: frozenset[int] = frozenset()
-    if now_min is not None:
-        progressed = frozenset(
-            int(i)
-            for i in session.exec(
-                select(m.OrderLine.id).where(
-                    col(m.OrderLine.status).in_([s.value for s in PROGRESSED_STATUSES]),
-                    col(m.OrderLine.planned_for) == date,
-                )
-            )
-        )
+    progressed = frozenset(o.id for o, st in zip(orders, statuses, strict=True) if st in PROGRESSED_STATUSES)
 
     # ---- facilities with the weekday's windows and their units
     weekday = date.weekday()
@@ -296,13 +291,23 @@ def _build_problem(
     )
 
 
-def _plannable_on(date: dt.date) -> sa.ColumnElement[bool]:
-    """``open``, or ``planned`` for ``date`` (``planned`` without a date: made before 0004)."""
+def _plannable_on(date: dt.date, *, replanning: bool) -> sa.ColumnElement[bool]:
+    """``open``, or ``planned`` for ``date`` (``planned`` without a date: made before 0004); when
+    re-planning also the lines of ``date`` already packed or on the road: the published plan's
+    batches holding them stay as they are, and still need their lines to be routed."""
     planned_here = sa.and_(
         col(m.OrderLine.status) == OrderStatus.PLANNED.value,
         sa.or_(col(m.OrderLine.planned_for) == date, col(m.OrderLine.planned_for).is_(None)),
     )
-    return sa.or_(col(m.OrderLine.status) == OrderStatus.OPEN.value, planned_here)
+    clauses = [col(m.OrderLine.status) == OrderStatus.OPEN.value, planned_here]
+    if replanning:
+        clauses.append(
+            sa.and_(
+                col(m.OrderLine.status).in_([s.value for s in PROGRESSED_STATUSES]),
+                col(m.OrderLine.planned_for) == date,
+            )
+        )
+    return sa.or_(*clauses)
 
 
 def _hold_out(

@@ -218,8 +218,8 @@ class PlanningProblem:
     snapshot: dict[str, str] = field(default_factory=dict)
     #: order lines held out of ``orders`` with the reason (no window that weekday, closed)
     held: tuple[HeldOrders, ...] = ()
-    #: re-planning: order lines of this date already packed or on the road (not in ``orders``);
-    #: the published plan's batches holding them stay as published
+    #: re-planning: order lines of this date already packed or on the road (in ``orders`` only so
+    #: that their batches can be routed); the published plan's batches holding them stay as published
     progressed_line_ids: frozenset[int] = frozenset()
 
     def facility(self, facility_id: int) -> Facility:
