@@ -52,7 +52,7 @@ def plan_changes(session: Session, *, plan_run_id: int) -> PlanChanges:
         return PlanChanges()
     placed = plans.placed_order_line_ids(session, plan_run_id=run.id)
     in_plan: set[int] = set()
-    for (ids,) in session.exec(select(PlanBatch.order_line_ids).where(PlanBatch.plan_run_id == run.id)):
+    for ids in session.exec(select(PlanBatch.order_line_ids).where(PlanBatch.plan_run_id == run.id)):
         in_plan.update(int(i) for i in ids or [])
     fac_name = {f.id: f.name for f in session.exec(select(Facility))}
 
