@@ -22,6 +22,8 @@ from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.errors import BadInput
 from ltc_scheduler.service import replan_decision
 
+#: solver seconds per plan: enough for the tiny day even on a loaded machine
+LIMIT = 3
 DAY = dt.date(2026, 12, 1)
 OTHER = dt.date(2030, 1, 1)
 
@@ -79,7 +81,7 @@ def test_now_keeps_departed_routes_and_started_batches_exactly_as_published(
     engine: sa.Engine, tiny: dict[str, int]
 ) -> None:
     _with_vials(engine)
-    first = service.plan_date(engine, date=DAY, started_by="test", time_limit_s=1)
+    first = service.plan_date(engine, date=DAY, started_by="test", time_limit_s=LIMIT)
     prev = first.result.plan
     now = min(r.depart_min for r in prev.routes if r.stops) + 1
     departed = _departed(prev, now)
@@ -88,7 +90,7 @@ def test_now_keeps_departed_routes_and_started_batches_exactly_as_published(
     _slower_service(engine)
 
     # no --replan: --now alone makes it a re-plan
-    out = service.plan_date(engine, date=DAY, started_by="test", now_min=now, time_limit_s=1)
+    out = service.plan_date(engine, date=DAY, started_by="test", now_min=now, time_limit_s=LIMIT)
     plan = out.result.plan
     for r in departed:
         assert r in plan.routes
@@ -97,7 +99,7 @@ def test_now_keeps_departed_routes_and_started_batches_exactly_as_published(
     assert _runs(engine)[-1].stats["replan"] is True and _runs(engine)[-1].stats["now_min"] == now
 
     # the control: from scratch, the same change does move a departed route (so the check above bites)
-    scratch = service.plan_date(engine, date=DAY, started_by="test", from_scratch=True, time_limit_s=1)
+    scratch = service.plan_date(engine, date=DAY, started_by="test", from_scratch=True, time_limit_s=LIMIT)
     assert any(r not in scratch.result.plan.routes for r in departed)
     assert _runs(engine)[-1].stats["replan"] is False
 
@@ -106,13 +108,15 @@ def test_today_by_the_clock_re_plans_automatically(
     engine: sa.Engine, tiny: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _with_vials(engine)
-    first = service.plan_date(engine, date=DAY, started_by="test", time_limit_s=1)
+    first = service.plan_date(engine, date=DAY, started_by="test", time_limit_s=LIMIT)
     now = min(r.depart_min for r in first.result.plan.routes if r.stops) + 1
     departed = _departed(first.result.plan, now)
     _slower_service(engine)
     monkeypatch.setattr(service, "_local_today", lambda: DAY)
     monkeypatch.setattr(service, "_now_local_min", lambda date: now)
-    out = service.plan_date(engine, date=DAY, started_by="test", time_limit_s=1)  # plain `plan --date today`
+    out = service.plan_date(
+        engine, date=DAY, started_by="test", time_limit_s=LIMIT
+    )  # plain `plan --date today`
     assert all(r in out.result.plan.routes for r in departed)
     assert _runs(engine)[-1].stats["replan"] is True
 
@@ -122,7 +126,7 @@ def test_the_first_plan_of_a_date_plans_the_whole_day_whatever_the_clock(
 ) -> None:
     _with_vials(engine)
     monkeypatch.setattr(service, "_local_today", lambda: DAY)
-    out = service.plan_date(engine, date=DAY, started_by="test", now_min=23 * 60, time_limit_s=1)
+    out = service.plan_date(engine, date=DAY, started_by="test", now_min=23 * 60, time_limit_s=LIMIT)
     assert _runs(engine)[-1].stats["replan"] is False
     assert out.result.plan.routes and min(r.depart_min for r in out.result.plan.routes) < 23 * 60
 
@@ -130,7 +134,7 @@ def test_the_first_plan_of_a_date_plans_the_whole_day_whatever_the_clock(
 def test_a_packed_line_keeps_its_batch_as_published(engine: sa.Engine, tiny: dict[str, int]) -> None:
     """A batch whose lines are packed (set by the pharmacy system) is not re-packed or dropped."""
     _with_vials(engine)
-    prev = service.plan_date(engine, date=DAY, started_by="test", time_limit_s=1).result.plan
+    prev = service.plan_date(engine, date=DAY, started_by="test", time_limit_s=LIMIT).result.plan
     late_batch = max((b for b in prev.batches if b.start_min is not None), key=lambda b: b.start_min)
     now = late_batch.start_min - 1  # it has not started by the plan's clock...
     with session_scope(engine) as s:  # ... but the floor says its lines are packed
@@ -139,7 +143,7 @@ def test_a_packed_line_keeps_its_batch_as_published(engine: sa.Engine, tiny: dic
             .where(m.OrderLine.id.in_(late_batch.order_line_ids))
             .values(status="packed")
         )
-    plan = service.plan_date(engine, date=DAY, started_by="test", now_min=now, time_limit_s=1).result.plan
+    plan = service.plan_date(engine, date=DAY, started_by="test", now_min=now, time_limit_s=LIMIT).result.plan
     assert plan.batch(late_batch.key) == late_batch
     assert late_batch.key in {k for r in plan.routes for s in r.stops for k in s.batch_keys}
 
@@ -159,7 +163,7 @@ def test_cli_from_scratch_asks_before_replacing_departed_routes(
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     try:
-        assert main(["plan", "--date", "2026-12-01", "--time-limit", "1"]) == 0
+        assert main(["plan", "--date", "2026-12-01", "--time-limit", str(LIMIT)]) == 0
         with session_scope(engine) as s:
             prev = plans.load_plan(s, plan_run_id=_runs(engine)[-1].id)
         now = min(r.depart_min for r in prev.routes if r.stops) + 1
@@ -173,13 +177,16 @@ def test_cli_from_scratch_asks_before_replacing_departed_routes(
 
         monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
         assert (
-            main(["plan", "--date", "2026-12-01", "--now", clock, "--from-scratch", "--time-limit", "1"]) == 0
+            main(
+                ["plan", "--date", "2026-12-01", "--now", clock, "--from-scratch", "--time-limit", str(LIMIT)]
+            )
+            == 0
         )
         assert _runs(engine)[-1].stats["replan"] is False
 
         # without --from-scratch, --now re-plans and asks nothing
         monkeypatch.setattr("sys.stdin", io.StringIO(""))
-        assert main(["plan", "--date", "2026-12-01", "--now", clock, "--time-limit", "1"]) == 0
+        assert main(["plan", "--date", "2026-12-01", "--now", clock, "--time-limit", str(LIMIT)]) == 0
         assert _runs(engine)[-1].stats["replan"] is True
     finally:
         get_settings.cache_clear()
