@@ -262,11 +262,17 @@ def _solve(problem, *, progress, previous) -> PlanResult:
     """:func:`plan_day` with the configured travel provider; the solvers' ``ValueError`` (a plain
     sentence about the input) becomes :class:`BadInput` here, at the boundary. Held and overdue
     order lines are added to the plan (``planning/order_life.py``)."""
-    if not problem.orders and problem.held and previous is None:
-        reasons = "; ".join(
-            f"{_facility_names(problem).get(h.facility_id, h.facility_id)}: {h.reason}" for h in problem.held
+    if not problem.orders and previous is None:
+        names = _facility_names(problem)
+        if problem.held:
+            reasons = "; ".join(
+                f"{names.get(h.facility_id, h.facility_id)}: {h.reason}" for h in problem.held
+            )
+            raise BadInput(f"nothing to plan for {problem.date}: every order line is held ({reasons})")
+        raise BadInput(
+            f"nothing to plan for {problem.date}: no open order line is due by then. Lines that another "
+            "date's published plan serves are not planned again; import the day's orders first."
         )
-        raise BadInput(f"nothing to plan for {problem.date}: every order line is held ({reasons})")
     try:
         result = plan_day(problem, travel_provider=_travel_provider(), progress=progress, previous=previous)
     except BadInput:

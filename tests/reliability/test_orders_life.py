@@ -17,6 +17,7 @@ from ltc_scheduler.db import models as m
 from ltc_scheduler.db import plans
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.enums import OrderStatus, status_change_problem
+from ltc_scheduler.errors import BadInput
 from ltc_scheduler.planning.order_life import how_long, overdue_late
 from ltc_scheduler.problem.builder import build_problem
 
@@ -84,6 +85,9 @@ def test_publishing_another_date_leaves_this_dates_lines_alone(
     st = _statuses(engine)
     assert st["O1"] == ("planned", DAY) and st["O2"] == ("planned", DAY) and st["O3"] == ("planned", DAY)
     assert st["O4"] == ("planned", DAY + dt.timedelta(days=1))
+    # every line is served by a published plan: a later date has nothing to plan (exit 2, a sentence)
+    with pytest.raises(BadInput, match="nothing to plan for 2026-12-03: no open order line is due by then"):
+        service.plan_date(engine, date=DAY + dt.timedelta(days=2), started_by="test", time_limit_s=LIMIT)
     # re-publishing 12-01 without O1 (cancelled meanwhile) puts nothing of 12-02 back to open
     with session_scope(engine) as s:
         s.execute(sa.update(m.OrderLine).where(m.OrderLine.external_id == "O1").values(status="cancelled"))
