@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from ltc_scheduler import service
 from ltc_scheduler.db import models as m
+from ltc_scheduler.db import plans
 from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.enums import OrderStatus
@@ -73,6 +74,8 @@ def test_no_window_that_weekday_means_no_routine_delivery_but_stat_still_goes(
     (stop,) = _stops_at(plan, tiny["fa"])
     assert all(plan.batch(k).stat for k in stop.batch_keys)
     assert out.result.valid
+    with session_scope(engine) as s:  # the record keeps the unserved entry as planned
+        assert plans.load_plan(s, plan_run_id=out.plan_run_id).unserved == plan.unserved
     with session_scope(engine) as s:
         o1 = s.exec(select(m.OrderLine).where(m.OrderLine.external_id == "O1")).one()
         assert (o1.status, o1.planned_for) == (OrderStatus.OPEN, None)  # comes back on a day with a window
