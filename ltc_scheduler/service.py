@@ -28,6 +28,7 @@ from ltc_scheduler.plan.kpis import plan_kpis
 from ltc_scheduler.planning.order_life import with_order_life
 from ltc_scheduler.planning.pipeline import PlanResult, plan_day
 from ltc_scheduler.problem.builder import build_problem
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.travel import TravelProvider, provider_named
 
 __all__ = [
@@ -113,6 +114,8 @@ def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str
         "solver": _solver_rows(plan.stats, ndigits=3),
         "coupling": _coupling(result),
         "valid": result.valid,
+        #: re-planned from this clock time (routes that left before it kept as published), else None
+        "replanned_from": clock(problem.now_min) if problem.now_min is not None else None,
         "violations": [
             {"rule": v.rule, "subject": v.subject, "message": v.message, "hard": v.hard}
             for v in result.violations

@@ -108,6 +108,11 @@ def register(app: typer.Typer) -> None:
             f"{s['stops']} stops, {s['driving_km']} km, {s['driving_hours']} h driving; "
             f"{len(s['unserved'])} unserved, {len(s['late'])} late; valid: {s['valid']}"
         )
+        if s.get("replanned_from"):
+            typer.echo(
+                f"  re-planned from {s['replanned_from']}: routes that left and batches started before then "
+                "stay as published (--from-scratch replaces them)"
+            )
         for u in s["unserved"]:
             typer.echo(f"  unserved {u['facility']}: {u['reason']}")
         for x in s["late"]:

@@ -97,6 +97,7 @@ def test_now_keeps_departed_routes_and_started_batches_exactly_as_published(
     for b in started:
         assert plan.batch(b.key) == b
     assert _runs(engine)[-1].stats["replan"] is True and _runs(engine)[-1].stats["now_min"] == now
+    assert out.summary["replanned_from"] == f"{now // 60:02d}:{now % 60:02d}"
 
     # the control: from scratch, the same change does move a departed route (so the check above bites)
     scratch = service.plan_date(engine, date=DAY, started_by="test", from_scratch=True, time_limit_s=LIMIT)
@@ -186,7 +187,9 @@ def test_cli_from_scratch_asks_before_replacing_departed_routes(
 
         # without --from-scratch, --now re-plans and asks nothing
         monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        capsys.readouterr()
         assert main(["plan", "--date", "2026-12-01", "--now", clock, "--time-limit", str(LIMIT)]) == 0
         assert _runs(engine)[-1].stats["replan"] is True
+        assert f"re-planned from {clock}: routes that left" in capsys.readouterr().out
     finally:
         get_settings.cache_clear()
