@@ -82,5 +82,8 @@ def with_order_life(problem: PlanningProblem, plan: Plan) -> Plan:
     overdue = overdue_late(problem, plan)
     if not held and not overdue:
         return plan
-    plan = replace(plan, unserved=tuple(plan.unserved) + held, late=tuple(plan.late) + overdue)
+    # re-planning keeps the published plan's late entries of departed stops: the same overdue entry
+    # computed again is listed once
+    late = tuple(dict.fromkeys(tuple(plan.late) + overdue))
+    plan = replace(plan, unserved=tuple(plan.unserved) + held, late=late)
     return replace(plan, kpis=plan_kpis(plan).as_dict())

@@ -167,3 +167,15 @@ def test_status_changes_move_forward_only() -> None:
     assert "published" in status_change_problem(S.OPEN, S.PLANNED)
     assert "set it to open first" in status_change_problem(S.CANCELLED, S.PACKED)
     assert "goes back to open" in status_change_problem(S.PACKED, S.OPEN)
+
+
+def test_re_planning_lists_an_overdue_stop_once(engine: sa.Engine, tiny: dict[str, int]) -> None:
+    _vial_line(engine)
+    first = service.plan_date(engine, date=DAY, started_by="test", time_limit_s=LIMIT).result.plan
+    overdue = [x for x in first.late if x.reason.startswith("overdue")]
+    assert len(overdue) == 1
+    now = max(r.depart_min for r in first.routes if r.stops) + 1  # every route has left
+    again = service.plan_date(
+        engine, date=DAY, started_by="test", now_min=now, time_limit_s=LIMIT
+    ).result.plan
+    assert [x for x in again.late if x.reason.startswith("overdue")] == overdue
