@@ -14,6 +14,7 @@ from ltc_scheduler.commands import db as db_commands
 from ltc_scheduler.commands import demo as demo_commands
 from ltc_scheduler.commands import export as export_commands
 from ltc_scheduler.commands import importing as import_commands
+from ltc_scheduler.commands import orders as orders_commands
 from ltc_scheduler.commands import plan as plan_commands
 from ltc_scheduler.errors import BadInput
 
@@ -39,7 +40,7 @@ def _root() -> None:
     """
 
 
-for module in (db_commands, demo_commands, import_commands, plan_commands, export_commands):
+for module in (db_commands, demo_commands, import_commands, plan_commands, export_commands, orders_commands):
     module.register(app)
 
 

@@ -25,11 +25,22 @@ from ltc_scheduler.db import repository as repo
 from ltc_scheduler.db.engine import session_scope
 from ltc_scheduler.errors import BadInput
 from ltc_scheduler.plan.kpis import plan_kpis
+from ltc_scheduler.planning.order_life import with_order_life
 from ltc_scheduler.planning.pipeline import PlanResult, plan_day
 from ltc_scheduler.problem.builder import build_problem
+from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.travel import TravelProvider, provider_named
 
-__all__ = ["PlanOutcome", "plan_date", "has_plan", "summary_of", "stat_orders", "InjectedFailure"]
+__all__ = [
+    "PlanOutcome",
+    "plan_date",
+    "has_plan",
+    "summary_of",
+    "stat_orders",
+    "InjectedFailure",
+    "replan_decision",
+    "departed_routes",
+]
 
 
 class InjectedFailure(RuntimeError):
@@ -201,6 +212,8 @@ def summary_of(problem, result: PlanResult, plan_run_id: int | None) -> dict[str
         "solver": _solver_rows(plan.stats, ndigits=3),
         "coupling": _coupling(result),
         "valid": result.valid,
+        #: re-planned from this clock time (routes that left before it kept as published), else None
+        "replanned_from": clock(problem.now_min) if problem.now_min is not None else None,
         "violations": [
             {"rule": v.rule, "subject": v.subject, "message": v.message, "hard": v.hard}
             for v in result.violations
@@ -221,30 +234,43 @@ def plan_date(
     started_by: str = "cli",
     replan: bool = False,
     now_min: int | None = None,
+    from_scratch: bool = False,
     time_limit_s: float | None = None,
     fail_before_commit: bool = False,
     progress: Callable[[str, float], None] | None = None,
 ) -> PlanOutcome:
     """Plan ``date`` and save the plan as a new published PlanRun (one transaction).
 
-    ``replan``: keep what the published plan already packed or sent out (before ``now_min``,
-    default: the current local time) and insert the new orders. Raises :class:`BadInput` for input
-    the user must fix, :class:`PlanningError` when no plan can be made; nothing is saved then.
+    Re-planning (see :func:`replan_decision`): when ``date`` has a published plan and it is today
+    by the clock, or ``now_min`` (``--now``) is given, or ``replan`` is asked for, the new plan keeps
+    every route that departed and every batch that started before "now" exactly as published and
+    inserts the rest. ``from_scratch`` plans the whole day again (the caller confirms first).
+    Raises :class:`BadInput` for input the user must fix, :class:`PlanningError` when no plan can
+    be made; nothing is saved then.
     """
     t0 = time.perf_counter()
     previous = None
     with session_scope(engine) as session:
+        prev_run = plans.latest_plan_run(session, date=date, published_only=True)
+        replan, now_min = replan_decision(
+            date=date,
+            published=prev_run is not None,
+            replan=replan,
+            now_min=now_min,
+            from_scratch=from_scratch,
+            today=_local_today(),
+        )
         if replan:
-            prev_run = plans.latest_plan_run(session, date=date, published_only=True)
-            if prev_run is None or prev_run.id is None:
-                raise BadInput(
-                    f"--replan: there is no published plan for {date} to re-plan; run `plan` first"
-                )
+            assert prev_run is not None and prev_run.id is not None
             previous = plans.load_plan(session, plan_run_id=prev_run.id)
             if now_min is None:
                 now_min = _now_local_min(date)
         problem = build_problem(
-            session, date=date, now_min=now_min if replan else None, timezone=get_settings().timezone
+            session,
+            date=date,
+            now_min=now_min if replan else None,
+            timezone=get_settings().timezone,
+            require_resources=True,
         )
     load_s = time.perf_counter() - t0
     if time_limit_s is not None:
@@ -292,15 +318,70 @@ def plan_date(
     return PlanOutcome(run_id, result, summary_of(problem, result, run_id))
 
 
+def replan_decision(
+    *,
+    date: dt.date,
+    published: bool,
+    replan: bool,
+    now_min: int | None,
+    from_scratch: bool,
+    today: dt.date,
+) -> tuple[bool, int | None]:
+    """Whether ``plan`` re-plans (keeps what departed or started) and the "now" it freezes at.
+
+    * ``from_scratch``: never (the whole day again, departed routes replaced);
+    * no published plan for ``date``: never; the first plan of a date plans the whole day (a
+      ``--now`` is then ignored; ``--replan`` is an error: there is nothing to keep);
+    * otherwise: when ``replan`` is asked for, ``now_min`` is given, or ``date`` is today by the
+      clock (``now_min`` ``None`` means the current local time).
+    """
+    if from_scratch:
+        if replan:
+            raise BadInput("--replan and --from-scratch contradict each other: choose one")
+        return False, None
+    if not published:
+        if replan:
+            raise BadInput(f"--replan: there is no published plan for {date} to re-plan; run `plan` first")
+        return False, None
+    if replan or now_min is not None or date == today:
+        return True, now_min
+    return False, None
+
+
+def departed_routes(engine: sa.Engine, *, date: dt.date, now_min: int | None = None) -> int:
+    """Routes of ``date``'s published plan that left before ``now_min`` (default: the clock)."""
+    with session_scope(engine) as session:
+        run = plans.latest_plan_run(session, date=date, published_only=True)
+        if run is None or run.id is None:
+            return 0
+        plan = plans.load_plan(session, plan_run_id=run.id)
+    now = _now_local_min(date) if now_min is None else now_min
+    return sum(1 for r in plan.routes if r.stops and r.depart_min <= now)
+
+
 def _solve(problem, *, progress, previous) -> PlanResult:
     """:func:`plan_day` with the configured travel provider; the solvers' ``ValueError`` (a plain
-    sentence about the input) becomes :class:`BadInput` here, at the boundary."""
+    sentence about the input) becomes :class:`BadInput` here, at the boundary. Held and overdue
+    order lines are added to the plan (``planning/order_life.py``)."""
+    if not problem.orders and previous is None:
+        names = _facility_names(problem)
+        if problem.held:
+            reasons = "; ".join(
+                f"{names.get(h.facility_id, h.facility_id)}: {h.reason}" for h in problem.held
+            )
+            raise BadInput(f"nothing to plan for {problem.date}: every order line is held ({reasons})")
+        raise BadInput(
+            f"nothing to plan for {problem.date}: no open order line is due by then. Lines that another "
+            "date's published plan serves are not planned again; import the day's orders first."
+        )
     try:
-        return plan_day(problem, travel_provider=_travel_provider(), progress=progress, previous=previous)
+        result = plan_day(problem, travel_provider=_travel_provider(), progress=progress, previous=previous)
     except BadInput:
         raise
     except ValueError as exc:
         raise BadInput(str(exc)) from exc
+    result.plan = with_order_life(problem, result.plan)
+    return result
 
 
 def _travel_provider() -> TravelProvider:
@@ -319,8 +400,22 @@ def _record_failure(engine: sa.Engine, *, date: dt.date, started_by: str, error:
         pass
 
 
+def _local_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
 def _now_local_min(date: dt.date) -> int:
     from zoneinfo import ZoneInfo
 
     now = dt.datetime.now(ZoneInfo(get_settings().timezone))
     return (now.date() - date).days * 1440 + now.hour * 60 + now.minute
+
+
+def plan_changes(engine: sa.Engine, *, plan_run_id: int):
+    """What changed in a plan's order lines since it was made (``db/stale.py``): stale or not."""
+    from ltc_scheduler.db.stale import plan_changes as _changes
+
+    with session_scope(engine) as session:
+        return _changes(session, plan_run_id=plan_run_id)

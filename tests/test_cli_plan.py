@@ -80,8 +80,8 @@ def test_bad_arguments_exit_2_naming_the_field(demo_db, capsys):
     assert "--date: '2026-13-01' is not a date" in capsys.readouterr().err
     assert main(["plan", "--date", "2026-12-01", "--now", "25:99", "--replan"]) == 2
     assert "--now" in capsys.readouterr().err
-    assert main(["plan", "--date", "2026-12-01", "--now", "14:00"]) == 2
-    assert "--now only makes sense with --replan" in capsys.readouterr().err
+    assert main(["plan", "--date", "2026-12-01", "--replan", "--from-scratch"]) == 2
+    assert "--replan and --from-scratch contradict each other" in capsys.readouterr().err
     assert main(["plan", "--date", "2026-12-02", "--replan"]) == 2
     assert "no published plan for 2026-12-02" in capsys.readouterr().err
 

@@ -41,10 +41,15 @@ def register(app: typer.Typer) -> None:
         date: str = typer.Option(..., "--date", help="Plan date, YYYY-MM-DD or 'today'."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the plan summary)."),
         replan: bool = typer.Option(
-            False, "--replan", help="Keep what is already packed or on the road; insert new orders."
+            False,
+            "--replan",
+            help="Keep what is already packed or on the road; insert new orders (automatic for today).",
         ),
         now: str | None = typer.Option(
-            None, "--now", help="Re-planning: the current time, HH:MM (default: now)."
+            None, "--now", help="Set the clock, HH:MM: what the published plan sent out before it stays."
+        ),
+        from_scratch: bool = typer.Option(
+            False, "--from-scratch", help="Plan the whole day again, replacing departed routes (asks first)."
         ),
         if_missing: bool = typer.Option(
             False, "--if-missing", help="Do nothing if the date already has a plan."
@@ -59,14 +64,20 @@ def register(app: typer.Typer) -> None:
         leaves the previous plan untouched.
         """
         from ltc_scheduler.db.engine import make_engine
-        from ltc_scheduler.service import has_plan, plan_date
+        from ltc_scheduler.service import departed_routes, has_plan, plan_date
 
         day = parse_date(date)
         now_min = parse_clock(now) if now is not None else None
-        if now_min is not None and not replan:
-            raise BadInput("--now only makes sense with --replan")
+        if from_scratch and replan:
+            raise BadInput("--replan and --from-scratch contradict each other: choose one")
         engine = make_engine()
         try:
+            if from_scratch and (n := departed_routes(engine, date=day, now_min=now_min)):
+                typer.confirm(
+                    f"{n} route(s) of the published plan for {day} have left the pharmacy; drivers hold "
+                    "their manifests. Replace them with a new plan anyway?",
+                    abort=True,
+                )
             if if_missing and has_plan(engine, date=day):
                 if as_json:
                     typer.echo(
@@ -81,6 +92,7 @@ def register(app: typer.Typer) -> None:
                 started_by="cli",
                 replan=replan,
                 now_min=now_min,
+                from_scratch=from_scratch,
                 time_limit_s=time_limit,
             )
         finally:
@@ -96,6 +108,11 @@ def register(app: typer.Typer) -> None:
             f"{s['stops']} stops, {s['driving_km']} km, {s['driving_hours']} h driving; "
             f"{len(s['unserved'])} unserved, {len(s['late'])} late; valid: {s['valid']}"
         )
+        if s.get("replanned_from"):
+            typer.echo(
+                f"  re-planned from {s['replanned_from']}: routes that left and batches started before then "
+                "stay as published (--from-scratch replaces them)"
+            )
         for u in s["unserved"]:
             typer.echo(f"  unserved {u['facility']}: {u['reason']}")
         for x in s["late"]:

@@ -211,6 +211,60 @@ SETTINGS_FIELDS: dict[str, tuple[str, str, float, float]] = {
 }
 
 
+#: settings stored in a constraint set that the form does not edit: (label, kind, low, high)
+OTHER_SETTINGS_FIELDS: dict[str, tuple[str, str, float, float]] = {
+    "packing_time_limit_s": ("Packaging solver time limit (s)", "float", 0.1, 600),
+    "routing_time_limit_s": ("Routing solver time limit (s)", "float", 0.1, 600),
+    "seed": ("Solver seed", "int", 0, 2**31 - 1),
+    "coupling_iterations": ("Coupling rounds", "int", 0, 20),
+    "planning_horizon_days": ("Planning horizon (days)", "int", 1, 14),
+}
+
+#: pharmacist minutes to verify one card: more than 0, at most 10
+MINUTES_PER_CARD_RANGE = (0.0, 10.0)
+
+
+def check_settings(
+    values: Row, *, check: _Checker | None = None, stored: bool = False
+) -> tuple[dict[str, Any], list[RowError]]:
+    """Check setting values by the rules of :data:`SETTINGS_FIELDS` (the dashboard form's rules).
+
+    Returns the clean values (ints and floats) and one :class:`RowError` per bad value. With
+    ``stored`` (values read back from a constraint set) the stored-only settings of
+    :data:`OTHER_SETTINGS_FIELDS` are checked too (``None`` is allowed for the stage time limits)
+    and unknown keys are ignored; otherwise an unknown name is an error. The form and
+    ``problem/builder.py`` both use this function.
+    """
+    check = check or _Checker("Settings")
+    first = len(check.errors)
+    clean: dict[str, Any] = {}
+    for name, raw in values.items():
+        rule = SETTINGS_FIELDS.get(name) or (OTHER_SETTINGS_FIELDS.get(name) if stored else None)
+        if rule is None:
+            if name == "version" or stored:
+                continue
+            check.fail(1, name, "is not an editable setting")
+            continue
+        if stored and raw is None and name.endswith("_time_limit_s"):
+            clean[name] = None
+            continue
+        _, kind, lo, hi = rule
+        value = (
+            check.integer(1, name, raw, int(lo), int(hi))
+            if kind == "int"
+            else check.real(1, name, raw, lo, hi)
+        )
+        if value is not None:
+            clean[name] = value
+    return clean, check.errors[first:]
+
+
+def setting_label(name: str) -> str:
+    """The form's label of a setting (``"Cards per tote"``), or the name itself."""
+    rule = SETTINGS_FIELDS.get(name) or OTHER_SETTINGS_FIELDS.get(name)
+    return rule[0] if rule else name
+
+
 def update_settings(
     session: Session, *, values: Row, who: str, minutes_per_card: Any = None
 ) -> ConstraintSet | None:
@@ -218,21 +272,14 @@ def update_settings(
     check = _Checker("Settings")
     current = repo.current_constraint_set(session)
     settings = repo.to_plan_settings(current)
-    new: dict[str, Any] = {}
-    for name, raw in values.items():
+    for name in values:
         if name not in SETTINGS_FIELDS:
             raise BadInput(f"Nothing was saved: {name!r} is not an editable setting")
-        _, kind, lo, hi = SETTINGS_FIELDS[name]
-        value = (
-            check.integer(1, name, raw, int(lo), int(hi))
-            if kind == "int"
-            else check.real(1, name, raw, lo, hi)
-        )
-        if value is not None:
-            new[name] = value
+    new, _ = check_settings(values, check=check)
     mpc = None
     if minutes_per_card is not None:
-        mpc = check.real(1, "minutes_per_card", minutes_per_card, 0.0, 10.0, lo_open=True)
+        lo, hi = MINUTES_PER_CARD_RANGE
+        mpc = check.real(1, "minutes_per_card", minutes_per_card, lo, hi, lo_open=True)
     check.raise_if_any()
     changed = {k: [getattr(settings, k), v] for k, v in new.items() if getattr(settings, k) != v}
     if mpc is not None and mpc != current.minutes_per_card:
@@ -250,6 +297,28 @@ def update_settings(
         details={"changed": changed, "constraint_set_version": row.version},
     )
     return row
+
+
+def check_stored_constraint_set(row: ConstraintSet) -> None:
+    """Raise :class:`BadInput` naming each bad value of a stored constraint set (what to change).
+
+    The same rules as the dashboard's form (:func:`check_settings`), so a value edited straight in
+    the database (``cards_per_tote = 0``, ``"fast"`` as a time limit) stops planning with a
+    sentence instead of a crash deep in the solvers.
+    """
+    check = _Checker("Settings")
+    values = row.settings if isinstance(row.settings, Mapping) else {}
+    if not isinstance(row.settings, Mapping):
+        check.fail(1, "settings", "the stored settings are not a list of named values")
+    check_settings(values, check=check, stored=True)
+    lo, hi = MINUTES_PER_CARD_RANGE
+    check.real(1, "minutes_per_card", row.minutes_per_card, lo, hi, lo_open=True)
+    if check.errors:
+        what = "; ".join(f"{setting_label(e.column)} ({e.column}) {e.message}" for e in check.errors)
+        raise BadInput(
+            f"The current constraint set (version {row.version}) has settings that cannot be planned "
+            f"with: {what}. Change them on the Constraints page (Settings) and plan again."
+        )
 
 
 # --------------------------------------------------------------------------- vehicles

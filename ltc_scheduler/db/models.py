@@ -160,6 +160,26 @@ class FacilityWindow(SQLModel, table=True):
     end_min: int
 
 
+class FacilityClosure(SQLModel, table=True):
+    """A facility takes no delivery at all (not even STAT) on one date or on every one weekday.
+
+    Exactly one of ``date`` / ``weekday`` (0 = Monday) is set; ``reason`` is shown to planners
+    ("closed on 2026-12-24: Christmas Eve").
+    """
+
+    __tablename__ = "facility_closure"
+    __table_args__ = (
+        sa.CheckConstraint("(date IS NULL) <> (weekday IS NULL)", name="ck_facility_closure_date_or_weekday"),
+        sa.CheckConstraint("weekday IS NULL OR weekday BETWEEN 0 AND 6", name="ck_facility_closure_weekday"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    facility_id: int = Field(foreign_key="facility.id", ondelete="CASCADE", index=True)
+    date: dt.date | None = None
+    weekday: int | None = None
+    reason: str = Field(default="", max_length=200)
+
+
 class Resident(SQLModel, table=True):
     """A resident: no names, only where the medication goes (facility, unit/wing, room)."""
 
@@ -214,6 +234,9 @@ class OrderLine(SQLModel, table=True):
     received_at: dt.datetime = _ts()
     need_by: dt.datetime = _ts(index=True)
     status: OrderStatus = Field(default=OrderStatus.OPEN, sa_type=_enum(OrderStatus, "ck_order_line_status"))
+    #: the date whose published plan serves the line (set with ``planned``, cleared when it is
+    #: ``open`` again); other dates' plans leave the line alone
+    planned_for: dt.date | None = Field(default=None, index=True)
     created_at: dt.datetime = _ts(default_factory=utcnow)
     updated_at: dt.datetime = _ts(default_factory=utcnow)
 
@@ -546,6 +569,7 @@ ALL_TABLES: tuple[type[SQLModel], ...] = (
     Depot,
     Facility,
     FacilityWindow,
+    FacilityClosure,
     Resident,
     Medication,
     OrderLine,

@@ -338,26 +338,51 @@ def placed_order_line_ids(session: Session, *, plan_run_id: int) -> set[int]:
     return ids
 
 
-def _set_status(session: Session, ids: set[int], *, old: OrderStatus, new: OrderStatus) -> None:
-    ordered = sorted(ids)
-    now = dt.datetime.now(dt.UTC)
-    for start in range(0, len(ordered), 5000):
-        session.execute(
-            sa.update(OrderLine)
-            .where(col(OrderLine.id).in_(ordered[start : start + 5000]), col(OrderLine.status) == old.value)
-            .values(status=new, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-
-
 def _sync_order_statuses(session: Session, *, run_id: int, previous: list[int]) -> None:
+    """Order statuses follow the run just published for its date.
+
+    Lines it placed (on a packaging line, not left unserved) become ``planned`` for the run's
+    date, from ``open`` or from ``planned`` for that same date; a line another date's published
+    plan serves is left alone. Lines the date's previous published plans had placed and this one
+    does not go back to ``open`` (only while still ``planned`` for this date: a line that moved on
+    to ``packed`` or beyond, or was cancelled, keeps its status).
+    """
+    run = session.get(PlanRun, run_id)
+    assert run is not None
+    date = run.date
     placed = placed_order_line_ids(session, plan_run_id=run_id)
     before: set[int] = set()
     for old_id in previous:
         if old_id != run_id:
             before |= placed_order_line_ids(session, plan_run_id=old_id)
-    _set_status(session, before - placed, old=OrderStatus.PLANNED, new=OrderStatus.OPEN)
-    _set_status(session, placed, old=OrderStatus.OPEN, new=OrderStatus.PLANNED)
+    now = dt.datetime.now(dt.UTC)
+    planned = OrderStatus.PLANNED.value
+    mine = sa.or_(col(OrderLine.planned_for) == date, col(OrderLine.planned_for).is_(None))
+    for chunk in _chunks(before - placed):
+        session.execute(
+            sa.update(OrderLine)
+            .where(col(OrderLine.id).in_(chunk), col(OrderLine.status) == planned, mine)
+            .values(status=OrderStatus.OPEN, planned_for=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for chunk in _chunks(placed):
+        session.execute(
+            sa.update(OrderLine)
+            .where(
+                col(OrderLine.id).in_(chunk),
+                sa.or_(
+                    col(OrderLine.status) == OrderStatus.OPEN.value,
+                    sa.and_(col(OrderLine.status) == planned, mine),
+                ),
+            )
+            .values(status=OrderStatus.PLANNED, planned_for=date, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _chunks(ids: set[int], size: int = 5000) -> list[list[int]]:
+    ordered = sorted(ids)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
 def record_failed_run(session: Session, *, date: dt.date, started_by: str, error: str) -> int:

@@ -22,6 +22,7 @@ from ltc_scheduler.db.models import (
     ConstraintSet,
     Depot,
     Facility,
+    FacilityClosure,
     FacilityWindow,
     Medication,
     OrderLine,
@@ -30,7 +31,8 @@ from ltc_scheduler.db.models import (
     Resident,
     Vehicle,
 )
-from ltc_scheduler.enums import OrderStatus
+from ltc_scheduler.enums import OrderStatus, status_change_problem
+from ltc_scheduler.errors import BadInput
 from ltc_scheduler.problem.model import PlanSettings
 
 # --------------------------------------------------------------------------- master data
@@ -59,6 +61,24 @@ def facility_windows(session: Session, *, facility_id: int | None = None) -> lis
     if facility_id is not None:
         stmt = stmt.where(FacilityWindow.facility_id == facility_id)
     return list(session.exec(stmt))
+
+
+def closures_on(session: Session, *, date: dt.date) -> dict[int, str]:
+    """``{facility_id: reason}`` for the facilities closed on ``date`` (a closure of that date or
+    of its weekday); the reason is "" when none was given."""
+    out: dict[int, str] = {}
+    stmt = select(FacilityClosure).where(
+        sa.or_(col(FacilityClosure.date) == date, col(FacilityClosure.weekday) == date.weekday())
+    )
+    for c in session.exec(stmt.order_by(col(FacilityClosure.id))):
+        out.setdefault(c.facility_id, c.reason)
+    return out
+
+
+def list_closures(session: Session) -> list[FacilityClosure]:
+    """Every closure: per facility, dated ones first (by date), then weekdays (Monday first)."""
+    rows = list(session.exec(select(FacilityClosure)))
+    return sorted(rows, key=lambda c: (c.facility_id, c.date is None, c.date or dt.date.min, c.weekday or 0))
 
 
 def list_vehicles(session: Session, *, active_only: bool = True) -> list[Vehicle]:
@@ -150,6 +170,110 @@ def order_line_details(session: Session, *, date: dt.date, tz: str) -> list[Any]
         .order_by(col(OrderLine.need_by), col(OrderLine.id))
     )
     return list(session.exec(stmt))
+
+
+def set_order_status(
+    session: Session, *, external_ids: list[str], status: OrderStatus, who: str
+) -> dict[str, int]:
+    """Move order lines (by the pharmacy system's id) to ``status``, all or nothing.
+
+    Each change must be allowed by :func:`~ltc_scheduler.enums.status_change_problem`; otherwise
+    :class:`BadInput` lists every line that cannot change and nothing is written. A line set back
+    to ``open`` is no longer planned for any date. Records an audit event. Returns
+    ``{"changed": n, "unchanged": m}``.
+    """
+    wanted = list(dict.fromkeys(e.strip() for e in external_ids if e and e.strip()))
+    if not wanted:
+        raise BadInput("name at least one order line (its external id, e.g. ORD-000123)")
+    found: dict[str, OrderLine] = {}
+    for start in range(0, len(wanted), 5000):
+        for row in session.exec(
+            select(OrderLine).where(col(OrderLine.external_id).in_(wanted[start : start + 5000]))
+        ):
+            found[row.external_id] = row
+    problems = [f"  order line {e!r}: there is no such order line" for e in wanted if e not in found]
+    for e in wanted:
+        row = found.get(e)
+        why = status_change_problem(OrderStatus(row.status), status) if row is not None else None
+        if why is not None:
+            problems.append(f"  order line {e!r}: cannot set {status.value}: {why}")
+    if problems:
+        raise BadInput("Nothing was changed:\n" + "\n".join(problems))
+    now = dt.datetime.now(dt.UTC)
+    changed: dict[str, list[str]] = {}
+    for e in wanted:
+        row = found[e]
+        if row.status == status:
+            continue
+        changed[e] = [str(OrderStatus(row.status).value), status.value]
+        row.status = status
+        if status == OrderStatus.OPEN:
+            row.planned_for = None
+        row.updated_at = now
+        session.add(row)
+    session.flush()
+    if changed:
+        add_audit_event(
+            session, who=who, what="orders.set_status", details={"status": status.value, "changed": changed}
+        )
+    return {"changed": len(changed), "unchanged": len(wanted) - len(changed)}
+
+
+def add_facility_closure(
+    session: Session,
+    *,
+    facility_external_id: str,
+    date: dt.date | None = None,
+    weekday: int | None = None,
+    reason: str = "",
+    who: str,
+) -> FacilityClosure:
+    """Mark a facility closed (no delivery at all, not even STAT) on ``date`` or every ``weekday``."""
+    if (date is None) == (weekday is None):
+        raise BadInput("give either a date or a weekday on which the facility is closed (not both)")
+    if weekday is not None and not 0 <= weekday <= 6:
+        raise BadInput(f"weekday must be 0 (Monday) to 6 (Sunday), got {weekday}")
+    fac = session.exec(select(Facility).where(Facility.external_id == facility_external_id)).first()
+    if fac is None or fac.id is None:
+        raise BadInput(f"there is no facility with external id {facility_external_id!r}")
+    row = FacilityClosure(facility_id=fac.id, date=date, weekday=weekday, reason=reason.strip()[:200])
+    session.add(row)
+    session.flush()
+    add_audit_event(
+        session,
+        who=who,
+        what="facility.closed",
+        details={"facility": fac.name, "date": date, "weekday": weekday, "reason": row.reason},
+    )
+    return row
+
+
+def remove_facility_closure(
+    session: Session,
+    *,
+    facility_external_id: str,
+    date: dt.date | None = None,
+    weekday: int | None = None,
+    who: str,
+) -> int:
+    """Remove the closures of a facility on ``date`` / ``weekday``; returns how many were removed."""
+    fac = session.exec(select(Facility).where(Facility.external_id == facility_external_id)).first()
+    if fac is None:
+        raise BadInput(f"there is no facility with external id {facility_external_id!r}")
+    n = 0
+    for c in session.exec(select(FacilityClosure).where(FacilityClosure.facility_id == fac.id)):
+        if (date is not None and c.date == date) or (weekday is not None and c.weekday == weekday):
+            session.delete(c)
+            n += 1
+    session.flush()
+    if n:
+        add_audit_event(
+            session,
+            who=who,
+            what="facility.reopened",
+            details={"facility": fac.name, "date": date, "weekday": weekday},
+        )
+    return n
 
 
 def count_rows(session: Session) -> dict[str, int]:

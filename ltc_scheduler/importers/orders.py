@@ -16,8 +16,10 @@ doses            yes       whole number >= 1
 cards            yes       cards/pouches/bottles to pack, whole number >= 1
 received_at      yes       ``YYYY-MM-DD HH:MM`` in pharmacy local time (or with a UTC offset)
 need_by          yes [*]_  deadline, same format; a bare date means 23:59 of that day
-status           no        open (default for new lines), planned, packed, delivered, cancelled;
-                           when the column is absent a re-import keeps the stored status
+status           no        open (default for new lines), packed, out_for_delivery, delivered,
+                           cancelled, exception; a re-import moves a line along its life
+                           (``enums.status_change_problem``: forward only, ``planned`` is the
+                           planner's); when the column or the value is absent the stored status stays
 ===============  ========  ====================================================================
 
 .. [*] A ``stat`` (first dose) line may leave ``need_by`` empty (or the column out): its promise is
@@ -38,7 +40,7 @@ from sqlmodel import Session
 
 from ltc_scheduler.db import models as m
 from ltc_scheduler.db.models import utcnow
-from ltc_scheduler.enums import OrderClass, OrderStatus
+from ltc_scheduler.enums import OrderClass, OrderStatus, status_change_problem
 from ltc_scheduler.errors import RowError
 from ltc_scheduler.importers.csvfile import (
     chunks,
@@ -247,6 +249,19 @@ def _validate(src: Any, rows: list[tuple[int, dict[str, str]]], errors: list[Row
     return good
 
 
+def _stored_statuses(session: Session, external_ids: list[str]) -> dict[str, OrderStatus]:
+    """The stored status of each known order line among ``external_ids``."""
+    out: dict[str, OrderStatus] = {}
+    for chunk in chunks(external_ids, CHUNK):
+        for ext, status in session.execute(
+            sa.select(m.OrderLine.external_id, m.OrderLine.status).where(
+                m.OrderLine.external_id.in_(chunk)  # type: ignore[attr-defined]
+            )
+        ).all():
+            out[ext] = OrderStatus(status)
+    return out
+
+
 def import_orders(session: Session, source: Any, *, tz: str, who: str = "import") -> dict[str, int]:
     """Validate every row, then bulk-insert new order lines and bulk-update known ones.
 
@@ -295,6 +310,7 @@ def import_orders(session: Session, source: Any, *, tz: str, who: str = "import"
     seen_line: dict[str, int] = {}
     res_fac: dict[str, tuple[str, int]] = {}
     prepared: list[tuple[OrderRow, int, int]] = []  # row, facility id, medication id
+    row_of: dict[str, int] = {}
     for row_no, r in good:
         ok = True
         if r.external_id in seen_line:
@@ -340,6 +356,16 @@ def import_orders(session: Session, source: Any, *, tz: str, who: str = "import"
             res_fac[r.resident_id] = (r.facility_id, row_no)
         if ok:
             prepared.append((r, int(fid), int(mid)))  # type: ignore[arg-type]
+            row_of[r.external_id] = row_no
+    stored = _stored_statuses(session, [r.external_id for r, _, _ in prepared]) if has_status else {}
+    for r, _, _ in prepared:
+        if r.status is None:
+            continue
+        why = status_change_problem(stored.get(r.external_id), r.status)
+        if why is not None:
+            errors.append(
+                RowError(src.name, row_of[r.external_id], "status", f"cannot set {r.status.value}: {why}")
+            )
     fail_if(errors, src, "orders")
 
     # ---- residents: create new ones, move/update known ones
@@ -406,16 +432,21 @@ def import_orders(session: Session, source: Any, *, tz: str, who: str = "import"
             inserts.append(values)
         else:
             values["id"] = lid
-            if has_status and r.status is not None:
+            if has_status and r.status is not None and r.status != stored.get(r.external_id):
                 values["status"] = r.status
+                if r.status == OrderStatus.OPEN:
+                    values["planned_for"] = None
             updates.append(values)
     # bulk executemany, never ORM objects one by one: the fast path for 100k rows
     table = m.OrderLine.__table__
     for chunk in chunks(inserts, 10_000):
         bulk_write(session, table, chunk)
     if updates:
-        # rows with and without "status" go in separate executemany batches
-        for part in ([u for u in updates if "status" in u], [u for u in updates if "status" not in u]):
+        # rows with different columns go in separate executemany batches
+        parts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for u in updates:
+            parts.setdefault(tuple(sorted(u)), []).append(u)
+        for part in parts.values():
             for chunk in chunks(part, 10_000):
                 bulk_write(session, table, chunk, key="id")
     session.flush()

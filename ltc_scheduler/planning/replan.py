@@ -2,7 +2,8 @@
 
 * routes of the previous plan that left the pharmacy (``depart_min <= now``) stay exactly as they
   were, with their batches;
-* batches that started packaging before ``now`` keep their line and times;
+* batches that started packaging before ``now``, or hold an order line already ``packed`` or
+  ``out_for_delivery`` (``problem.progressed_line_ids``), keep their line and times;
 * the previous plan's other batches keep their composition (unless an order line of theirs is
   gone) and their previous line is the preferred one; order lines that are new get new batches
   with keys after the previous plan's last key;
@@ -54,15 +55,17 @@ def replan_start(
     order_ids = {o.id for o in problem.orders}
     frozen: list[Batch] = []
     kept: list[Batch] = []
+    progressed = problem.progressed_line_ids
     for b in previous.batches:
         started = b.start_min is not None and b.start_min < now
-        if b.key in on_departed or started:
+        on_floor = b.line_id is not None and any(i in progressed for i in b.order_line_ids)
+        if b.key in on_departed or started or on_floor:
             frozen.append(b)
         elif all(i in order_ids for i in b.order_line_ids):
             kept.append(b)
     # frozen / delivered lines may no longer be "open" in the database: keep them in the problem view
     covered = {i for b in frozen + kept for i in b.order_line_ids}
-    new_lines = [o for o in problem.orders if o.id not in covered]
+    new_lines = [o for o in problem.orders if o.id not in covered and o.id not in progressed]
     last = max((int(b.key[1:]) for b in previous.batches if b.key[1:].isdigit()), default=0)
     fresh = form_batches(problem, travel_minutes=travel_minutes, orders=new_lines, key_start=last + 1)
     return ReplanStart(

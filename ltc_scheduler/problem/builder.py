@@ -2,8 +2,12 @@
 
 Which order lines belong to the day (``build_problem(date=D)``):
 
-* status ``open`` or ``planned`` (re-planning a day sees the lines an earlier run planned;
-  ``packed``, ``delivered`` and ``cancelled`` lines are done and left out);
+* status ``open``, or ``planned`` for ``D`` (re-planning a day sees the lines its published plan
+  planned). A line another date's published plan serves is left alone, and so is every line that
+  is ``packed``, ``out_for_delivery``, ``delivered``, ``cancelled`` or ``exception`` (except, when
+  re-planning ``D``, its own ``packed`` / ``out_for_delivery`` lines: they are listed in
+  ``progressed_line_ids`` and their published batches stay as they are). A line a published plan
+  left unserved stays ``open`` and comes back on a later date as overdue;
 * need-by before the local midnight that ends the planning horizon (``PlanSettings.planning_horizon_days``,
   default 1 = the end of ``D``), so **overdue lines from earlier days are included** (with a negative
   ``need_by_min``: they are late and the plan shows it);
@@ -12,6 +16,16 @@ Which order lines belong to the day (``build_problem(date=D)``):
 Times become integer minutes from local midnight of ``D`` in the configured pharmacy time zone
 (wall-clock, so DST days keep windows and timestamps consistent). Facility windows are the rows of
 ``D``'s weekday. Settings come from the current constraint set.
+
+Held out of the problem's orders (``PlanningProblem.held``, listed unserved by the plan):
+
+* the **routine** lines of a facility with no delivery window on ``D``'s weekday ("no delivery
+  window on Tuesday"); its urgent lines (STAT, new admission / first dose) still go, at any hour;
+* **every** line of a facility closed on ``D`` (a ``facility_closure`` of that date or weekday).
+
+Input that leaves nothing to plan with raises :class:`BadInput` with what to change: settings that
+break the Constraints form's rules (``db/constraints.py``), no active vehicle, no packaging line
+open that day.
 """
 
 from __future__ import annotations
@@ -26,11 +40,23 @@ from sqlmodel import Session, col, select
 
 from ltc_scheduler.db import models as m
 from ltc_scheduler.db import repository as repo
-from ltc_scheduler.enums import ControlledSchedule, FacilityKind, OrderClass, OrderStatus, PackagingKind
+from ltc_scheduler.db.constraints import check_stored_constraint_set
+from ltc_scheduler.enums import (
+    URGENT_CLASSES,
+    ControlledSchedule,
+    FacilityKind,
+    OrderClass,
+    OrderStatus,
+    PackagingKind,
+)
 from ltc_scheduler.errors import BadInput
 from ltc_scheduler.problem import model as p
 
 PLANNABLE_STATUSES: tuple[OrderStatus, ...] = (OrderStatus.OPEN, OrderStatus.PLANNED)
+#: re-planning: statuses whose lines are on the floor or the road (their batches stay as published)
+PROGRESSED_STATUSES: tuple[OrderStatus, ...] = (OrderStatus.PACKED, OrderStatus.OUT_FOR_DELIVERY)
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def minutes_from_local_midnight(ts: dt.datetime, date: dt.date, zone: ZoneInfo) -> int:
@@ -50,20 +76,30 @@ def local_to_utc(date: dt.date, minute: int, tz: str) -> dt.datetime:
 
 
 def build_problem(
-    session: Session, *, date: dt.date, timezone: str, now_min: int | None = None
+    session: Session,
+    *,
+    date: dt.date,
+    timezone: str,
+    now_min: int | None = None,
+    require_resources: bool = False,
 ) -> p.PlanningProblem:
     """Read the day's rows and return the immutable planning problem.
 
     ``timezone`` is the pharmacy's (the caller passes its setting, e.g. ``LTC_TIMEZONE``). Raises
     :class:`BadInput` when the database has no depot (run ``ltc-scheduler demo`` or import data)
-    or a row cannot be part of a problem (the problem's own ``ValueError`` sentence).
+    or a row cannot be part of a problem (the problem's own ``ValueError`` sentence), or the current
+    constraint set's settings break the Constraints form's rules. With ``require_resources`` (when
+    the problem is to be planned) also when no vehicle is active or no packaging line is open.
     """
     try:
-        return _build_problem(session, date=date, timezone=timezone, now_min=now_min)
+        problem = _build_problem(session, date=date, timezone=timezone, now_min=now_min)
     except BadInput:
         raise
     except ValueError as exc:
         raise BadInput(str(exc)) from exc
+    if require_resources:
+        _check_resources(problem.lines, problem.vehicles, date=date)
+    return problem
 
 
 def _build_problem(
@@ -86,6 +122,7 @@ def _build_problem(
     )
 
     cs_row = repo.current_constraint_set(session)
+    check_stored_constraint_set(cs_row)
     settings = repo.to_plan_settings(cs_row)
 
     # ---- orders
@@ -108,12 +145,13 @@ def _build_problem(
             m.Medication.packaging_kind,
             m.Medication.schedule,
             m.Medication.refrigerated,
+            m.OrderLine.status,
         )
         .join(m.Resident, col(m.Resident.id) == col(m.OrderLine.resident_id))
         .join(m.Medication, col(m.Medication.id) == col(m.OrderLine.medication_id))
         .join(m.Facility, col(m.Facility.id) == col(m.OrderLine.facility_id))
         .where(
-            col(m.OrderLine.status).in_([s.value for s in PLANNABLE_STATUSES]),
+            _plannable_on(date, replanning=now_min is not None),
             col(m.OrderLine.need_by) < end_utc,
             col(m.OrderLine.received_at) < end_utc,
             col(m.Facility.active).is_(True),
@@ -121,7 +159,9 @@ def _build_problem(
         .order_by(col(m.OrderLine.id))
     )
     orders: list[p.OrderLine] = []
+    statuses: list[OrderStatus] = []
     for r in session.exec(stmt):
+        statuses.append(OrderStatus(r[15]))
         orders.append(
             p.OrderLine(
                 id=r[0],
@@ -141,6 +181,8 @@ def _build_problem(
                 need_by_min=minutes_from_local_midnight(r[9], date, zone),
             )
         )
+
+    progressed = frozenset(o.id for o, st in zip(orders, statuses, strict=True) if st in PROGRESSED_STATUSES)
 
     # ---- facilities with the weekday's windows and their units
     weekday = date.weekday()
@@ -173,6 +215,8 @@ def _build_problem(
         for f in repo.list_facilities(session)
         if f.id is not None
     )
+
+    orders, held = _hold_out(orders, facilities, closed=repo.closures_on(session, date=date), date=date)
 
     # ---- resources
     lines = tuple(
@@ -242,7 +286,96 @@ def _build_problem(
         settings=settings,
         now_min=now_min,
         snapshot=snapshot,
+        held=held,
+        progressed_line_ids=progressed,
     )
+
+
+def _plannable_on(date: dt.date, *, replanning: bool) -> sa.ColumnElement[bool]:
+    """``open``, or ``planned`` for ``date`` (``planned`` without a date: made before 0004); when
+    re-planning also the lines of ``date`` already packed or on the road: the published plan's
+    batches holding them stay as they are, and still need their lines to be routed."""
+    planned_here = sa.and_(
+        col(m.OrderLine.status) == OrderStatus.PLANNED.value,
+        sa.or_(col(m.OrderLine.planned_for) == date, col(m.OrderLine.planned_for).is_(None)),
+    )
+    clauses = [col(m.OrderLine.status) == OrderStatus.OPEN.value, planned_here]
+    if replanning:
+        clauses.append(
+            sa.and_(
+                col(m.OrderLine.status).in_([s.value for s in PROGRESSED_STATUSES]),
+                col(m.OrderLine.planned_for) == date,
+            )
+        )
+    return sa.or_(*clauses)
+
+
+def _hold_out(
+    orders: list[p.OrderLine],
+    facilities: tuple[p.Facility, ...],
+    *,
+    closed: dict[int, str],
+    date: dt.date,
+) -> tuple[list[p.OrderLine], tuple[p.HeldOrders, ...]]:
+    """Split off the lines the day cannot serve (see the module docstring)."""
+    by_id = {f.id: f for f in facilities}
+    day = WEEKDAYS[date.weekday()]
+    keep: list[p.OrderLine] = []
+    held: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for o in orders:
+        fac = by_id.get(o.facility_id)
+        if fac is None:
+            keep.append(o)
+            continue
+        if fac.id in closed:
+            why = closed[fac.id]
+            held[(fac.id, f"closed on {day} {date.isoformat()}" + (f": {why}" if why else ""))].append(o.id)
+        elif not fac.windows and o.order_class not in URGENT_CLASSES:
+            held[(fac.id, f"no delivery window on {day}")].append(o.id)
+        else:
+            keep.append(o)
+    return keep, tuple(
+        p.HeldOrders(facility_id=fid, order_line_ids=tuple(ids), reason=reason)
+        for (fid, reason), ids in sorted(held.items())
+    )
+
+
+def _check_resources(
+    lines: tuple[p.PackagingLine, ...], vehicles: tuple[p.Vehicle, ...], *, date: dt.date
+) -> None:
+    """Refuse a day with no active vehicle or no packaging line open (what to change)."""
+    if not vehicles:
+        raise BadInput(
+            "No vehicle is active, so nothing can be delivered: mark at least one vehicle active on "
+            "the Constraints page (Vehicles) or import vehicles, then plan again."
+        )
+    if not lines:
+        raise BadInput(
+            "No packaging line is active, so nothing can be packed: mark at least one packaging line "
+            "active on the Constraints page (Packaging lines), then plan again."
+        )
+    if all(_open_minutes(ln) <= 0 for ln in lines):
+        raise BadInput(
+            f"No packaging line is open on {date.isoformat()}: every active line is down for its whole "
+            "available time. Shorten a line's downtime or widen its hours on the Constraints page "
+            "(Packaging lines), then plan again."
+        )
+
+
+def _open_minutes(line: p.PackagingLine) -> int:
+    """Minutes of ``line``'s available time not covered by its downtime."""
+    total = 0
+    for w in line.available:
+        free = [(w.start, w.end)]
+        for d in line.downtime:
+            free = [
+                part
+                for a, b in free
+                for part in ((a, min(b, d.start)), (max(a, d.end), b))
+                if part[1] > part[0]
+            ]
+        total += sum(b - a for a, b in free)
+    return total
 
 
 def _merge_windows(ws: list[p.TimeWindow]) -> tuple[p.TimeWindow, ...]:

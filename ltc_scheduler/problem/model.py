@@ -195,6 +195,16 @@ class PlanSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldOrders:
+    """Order lines of one facility the day cannot serve, known before any solver runs (the
+    facility has no delivery window that weekday, or is closed); the plan lists them unserved."""
+
+    facility_id: int
+    order_line_ids: tuple[int, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class PlanningProblem:
     """Everything the solvers need to plan one day; immutable."""
 
@@ -211,6 +221,11 @@ class PlanningProblem:
     now_min: int | None = None
     #: ids of the database rows this problem was built from (a plan records its inputs)
     snapshot: dict[str, str] = field(default_factory=dict)
+    #: order lines held out of ``orders`` with the reason (no window that weekday, closed)
+    held: tuple[HeldOrders, ...] = ()
+    #: re-planning: order lines of this date already packed or on the road (in ``orders`` only so
+    #: that their batches can be routed); the published plan's batches holding them stay as published
+    progressed_line_ids: frozenset[int] = frozenset()
 
     def facility(self, facility_id: int) -> Facility:
         for f in self.facilities:

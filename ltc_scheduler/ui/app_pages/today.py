@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ltc_scheduler import service
 from ltc_scheduler.ui import data, state, widgets
 from ltc_scheduler.ui.kpis import plan_alerts, plan_kpis
 from ltc_scheduler.viz.timeline import timeline
@@ -12,6 +13,14 @@ widgets.page_header("Today", date, widgets.plan_caption(day, state.timezone()) i
 if day is None:
     widgets.no_plan(date)
     st.stop()
+
+changes = service.plan_changes(state.engine(), plan_run_id=day.run.id) if day.run.published else None
+if changes is not None and changes.stale:
+    st.warning(
+        "**This plan is stale: its order lines changed after it was made.**\n"
+        + "\n".join(f"- {s}" for s in changes.sentences),
+        icon=":material/update:",
+    )
 
 st.subheader("Needs attention")
 widgets.alert_list(plan_alerts(day.plan, day.problem, violations=day.run.violations))
