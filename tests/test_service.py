@@ -146,7 +146,8 @@ def test_replan_keeps_departed_routes_and_packs_a_new_stat_order(demo_engine_sma
 def test_stat_orders_has_one_entry_per_urgent_line_with_times_and_reasons():
     """Hand-built plan on the factories day (Chicago, 2026-11-27, UTC-6): line 6 (STAT, promised
     13:30) is delivered at 13:40, line 7 (new admission, promised 14:00) is unserved."""
-    from factories import batch, day_problem
+    from factories import day_batch as batch
+    from factories import day_problem
 
     from ltc_scheduler.plan.model import Plan, PlanRoute, PlanStop, UnservedStop
     from ltc_scheduler.service import stat_orders
