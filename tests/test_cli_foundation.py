@@ -32,7 +32,7 @@ def test_init_creates_and_is_idempotent(db_url: str, capsys: pytest.CaptureFixtu
     assert f"migrated from empty to schema {head_revision()}" in capsys.readouterr().out
     assert main(["init"]) == 0
     assert "up to date" in capsys.readouterr().out
-    assert current_revision(make_engine(db_url)) == head_revision() == "0002"
+    assert current_revision(make_engine(db_url)) == head_revision() == "0003"
 
 
 def test_demo_then_if_empty_then_refuses(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:

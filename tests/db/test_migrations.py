@@ -67,10 +67,10 @@ def _diff(engine: sa.Engine) -> list:
 def test_upgrade_empty_database_to_head(empty_engine: sa.Engine) -> None:
     assert current_revision(empty_engine) is None
     init_db(empty_engine)
-    assert current_revision(empty_engine) == head_revision() == "0002"
+    assert current_revision(empty_engine) == head_revision() == "0003"
     assert set(sa.inspect(empty_engine).get_table_names()) == EXPECTED_TABLES
     init_db(empty_engine)  # idempotent
-    assert current_revision(empty_engine) == "0002"
+    assert current_revision(empty_engine) == "0003"
 
 
 def test_models_match_head_migration(empty_engine: sa.Engine) -> None:
@@ -154,7 +154,7 @@ def test_upgrading_a_0001_database_with_a_published_plan_keeps_it_loadable_and_e
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE vehicle SET name = 'Van 1 (upgraded)' WHERE name = 'Van 1'"))
     init_db(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     assert _counts(engine, kept) == rows_before
     assert _counts(engine, SNAPSHOT_TABLES) == {
         "plan_depot": 1,
