@@ -212,7 +212,16 @@ def backup_sqlite(engine: sa.Engine, *, label: str) -> Path | None:
 
 
 #: tables whose rows a downgrade to the empty schema would destroy (checked by guard_drop_all)
-DATA_TABLES = ("order_line", "facility", "plan_run", "vehicle", "medication", "resident", "constraint_set")
+DATA_TABLES = (
+    "order_line",
+    "plan_run",
+    "facility",
+    "resident",
+    "medication",
+    "vehicle",
+    "depot",
+    "constraint_set",
+)
 
 
 def guard_drop_all(conn: sa.Connection, *, force: bool) -> None:
@@ -229,7 +238,7 @@ def guard_drop_all(conn: sa.Connection, *, force: bool) -> None:
             if n:
                 counts[table] = n
     if counts:
-        held = ", ".join(f"{n:,} {t} rows" for t, n in counts.items())
+        held = ", ".join(f"{n:,} rows in {t}" for t, n in counts.items())
         raise BadInput(
             f"refusing to downgrade to an empty database: it holds {held}, and every table would be "
             "dropped. Back the data up first, then force it (`ltc-scheduler downgrade base --force`)."
