@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         ref = uuid.uuid4().hex[:8]
         log.error("internal error [ref %s]", ref, exc_info=exc)
         typer.echo(
-            f"internal error (reference {ref}): {type(exc).__name__}: {_first_line(exc)}",
+            f"internal error (reference {ref}): {_first_line(exc)}; the details are in "
+            "data/ltc_scheduler.log under that reference",
             err=True,
         )
         return EXIT_INTERNAL
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _log_to_file() -> None:
     """Internal errors (with their reference id and traceback) go to ``data/ltc_scheduler.log``,
-    never to the user's terminal."""
+    never to the user's terminal (a handler here also keeps Python's last-resort stderr printer off)."""
     logger = logging.getLogger("ltc_scheduler")
     if logger.handlers:
         return
@@ -115,7 +116,6 @@ def _log_to_file() -> None:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
-    logger.propagate = False
 
 
 def _first_line(exc: BaseException) -> str:
