@@ -181,8 +181,9 @@ class PublishDecision:
     worse: tuple[str, ...] = ()
 
 
-def _figures(plan, violations) -> publishing.PublishFigures:
-    return publishing.figures_of(plan, broken_rules=sum(1 for v in violations if v.hard))
+def _figures(plan, violations, time_limit_s: Any) -> publishing.PublishFigures:
+    limit = float(time_limit_s) if isinstance(time_limit_s, int | float) else None
+    return publishing.figures_of(plan, broken_rules=sum(1 for v in violations if v.hard), time_limit_s=limit)
 
 
 def plan_date(
@@ -282,7 +283,9 @@ def _plan_claimed(
             base_run = plans.get_plan_run(session, plan_run_id=base_id)
             base_plan = plans.load_plan(session, plan_run_id=base_id)
             assert base_run is not None
-            base_figures = _figures(base_plan, plans.load_violations(base_run))
+            base_figures = _figures(
+                base_plan, plans.load_violations(base_run), (base_run.settings or {}).get("time_limit_s")
+            )
         if replan:
             if base_id is None:
                 raise BadInput(
@@ -308,7 +311,7 @@ def _plan_claimed(
         "replan": bool(replan),
         "now_min": now_min if replan else None,
     }
-    new_figures = _figures(result.plan, result.violations)
+    new_figures = _figures(result.plan, result.violations, problem.settings.time_limit_s)
 
     def save() -> PublishDecision:
         with session_scope(engine) as session:

@@ -7,8 +7,11 @@ to the pharmacy. It is worse when any of these holds (each checked by one functi
 * more STAT / new-admission order lines missed: in a batch that is not delivered, not packed
   today, or on a STAT stop that arrives after its promise;
 * fewer stops delivered, unless the day has fewer stops to deliver (orders were cancelled);
-* a weaker solver result: a stage that fell back to its greedy start or found nothing
-  ("partial" / "failed") where the published plan's stages all completed;
+* a weaker solver result: a stage that found nothing ("failed") where the published plan's did
+  not, or a stage that kept its greedy fallback ("partial") where the published plan's stages all
+  completed *and* the run had a shorter time budget than the published one (``--time-limit 1``
+  against a plan made with 20 s; with the same budget, a partial result on a busy machine is
+  judged by its figures alone);
 * hard rules broken (the independent validator) where the published plan broke none.
 
 Pure functions on :class:`Plan`; ``service.py`` applies them at save time.
@@ -57,6 +60,8 @@ class PublishFigures:
     solver: int
     #: hard rules the validator found broken
     broken_rules: int
+    #: the run's overall solver time budget, seconds (None: unknown)
+    time_limit_s: float | None = None
 
     @property
     def solver_word(self) -> str:
@@ -88,8 +93,9 @@ def _stat_missed(plan: Plan) -> int:
     return missed
 
 
-def figures_of(plan: Plan, *, broken_rules: int) -> PublishFigures:
-    """The figures the rule compares; ``broken_rules``: the validator's hard violations."""
+def figures_of(plan: Plan, *, broken_rules: int, time_limit_s: float | None = None) -> PublishFigures:
+    """The figures the rule compares; ``broken_rules``: the validator's hard violations;
+    ``time_limit_s``: the run's solver time budget."""
     served = sum(len(r.stops) for r in plan.routes)
     return PublishFigures(
         unserved=len(plan.unserved),
@@ -98,6 +104,7 @@ def figures_of(plan: Plan, *, broken_rules: int) -> PublishFigures:
         to_deliver=served + len(plan.unserved),
         solver=solver_grade(plan),
         broken_rules=broken_rules,
+        time_limit_s=time_limit_s,
     )
 
 
@@ -120,7 +127,12 @@ def _fewer_served(new: PublishFigures, old: PublishFigures) -> str | None:
 
 
 def _weaker_solver(new: PublishFigures, old: PublishFigures) -> str | None:
-    if new.solver < old.solver:
+    if new.solver >= old.solver:
+        return None
+    shorter = (
+        new.time_limit_s is not None and old.time_limit_s is not None and new.time_limit_s < old.time_limit_s
+    )
+    if new.solver == 0 or shorter:
         return f"solver result {new.solver_word} vs {old.solver_word}"
     return None
 
