@@ -69,7 +69,8 @@ for module in (db_commands, demo_commands, import_commands, plan_commands, expor
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the process exit code (setuptools wraps it in ``sys.exit``)."""
-    _log_to_file()
+    if argv is None:  # the real command line (tests call main([...]) and set up logging themselves)
+        _log_to_file()
     try:
         rc = app(args=argv, standalone_mode=False)
         if isinstance(rc, int) and rc:  # a command's typer.Exit(code)
