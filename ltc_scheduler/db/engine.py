@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,7 +113,9 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@functools.lru_cache(maxsize=1)
 def head_revision() -> str | None:
+    """The newest migration's revision (read once: the scripts do not change while running)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -135,11 +138,12 @@ def session_scope(engine: sa.Engine) -> Iterator[Session]:
 # --------------------------------------------------------------------------- schema guard
 
 
-def known_revisions() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
     """Every revision this code has a migration for."""
     from alembic.script import ScriptDirectory
 
-    return {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    return frozenset(r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
 def schema_problem(engine: sa.Engine, *, allow_empty: bool = False) -> str | None:
