@@ -252,3 +252,35 @@ def test_demo_day_with_negative_penalties_in_the_settings_publishes_nothing(demo
     assert _demo_state(demo_db) == before
     with session_scope(demo_db) as s:
         assert OrderStatus.PLANNED.value in {str(o.status.value) for o in s.exec(select(m.OrderLine))}
+
+
+def test_plan_json_says_failed_when_the_run_fails(engine: sa.Engine, tiny_day, monkeypatch, capsys) -> None:
+    """``plan --json`` prints one object with ``status: failed`` (and exits with the error's code)."""
+    from ltc_scheduler.cli import main
+    from ltc_scheduler.config import get_settings
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the CLI opens its own engine from DATABASE_URL (SQLite here)")
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LTC_TRAVEL_PROVIDER", "osrm")
+    monkeypatch.delenv("LTC_OSRM_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["plan", "--date", "2026-12-01", "--time-limit", "1", "--json"]) == 2
+    finally:
+        get_settings.cache_clear()
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    with session_scope(engine) as s:
+        (run,) = plans.list_plan_runs(s, date=DAY)
+    assert run.status == PlanStatus.FAILED and run.error.startswith(
+        "LTC_TRAVEL_PROVIDER=osrm needs LTC_OSRM_URL"
+    )
+    assert data == {
+        "plan_run_id": run.id,
+        "date": "2026-12-01",
+        "published": False,
+        "status": "failed",
+        "error": run.error.splitlines()[0],
+    }
+    assert captured.err.startswith("error: LTC_TRAVEL_PROVIDER=osrm needs LTC_OSRM_URL")
