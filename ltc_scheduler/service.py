@@ -252,6 +252,8 @@ def plan_date(
     except BaseException as exc:  # bad input, solver error, injected failure, Ctrl-C: no plan saved
         _record_failure(engine, run_id=run_id, date=date, started_by=started_by, error=_error_text(exc))
         raise
+    finally:
+        plans.release(run_id)
 
 
 def _error_text(exc: BaseException) -> str:

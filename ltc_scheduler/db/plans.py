@@ -608,34 +608,45 @@ def this_process() -> tuple[str, int]:
     return socket.gethostname()[:255], os.getpid()
 
 
-def _process_gone(host: str | None, pid: int | None) -> bool:
-    """Is the process that started a run known to have ended? Only answerable on the same host."""
+#: ids of the runs this process is working on (claimed and not yet finished or failed)
+_ACTIVE: set[int] = set()
+
+
+def release(run_id: int) -> None:
+    """This process has stopped working on ``run_id`` (finished, failed, or gave up)."""
+    _ACTIVE.discard(run_id)
+
+
+def _process_gone(host: str | None, pid: int | None, run_id: int | None) -> str | None:
+    """Why the process that started a run can no longer finish it (``None``: it may still). Only
+    answerable on the same host: the process ended, or it is this process and it no longer works
+    on the run (e.g. a dashboard thread that died without recording its failure)."""
     if host is None or pid is None or host != this_process()[0]:
-        return False
+        return None
+    if pid == os.getpid():
+        return None if run_id in _ACTIVE else "this program stopped working on it"
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    except OSError:
-        return False
-    return False
+        return "its process ended"
+    except OSError:  # PermissionError: someone else's live process
+        return None
+    return None
 
 
 def expire_stale_runs(session: Session, *, date: dt.date, now: dt.datetime | None = None) -> list[int]:
     """Mark ``failed`` the ``running`` runs of ``date`` that can no longer finish: their process on
-    this host is gone (killed, crashed), or they started more than :data:`STALE_AFTER` ago. Returns
-    their ids."""
+    this host is gone (killed, crashed) or, when it is this process, no longer works on them, or
+    they started more than :data:`STALE_AFTER` ago. Returns their ids."""
     now = now or dt.datetime.now(dt.UTC)
     expired: list[int] = []
     for run in session.exec(
         select(PlanRun).where(col(PlanRun.date) == date, col(PlanRun.status) == PlanStatus.RUNNING.value)
     ):
-        gone = _process_gone(run.host, run.pid)
+        gone = _process_gone(run.host, run.pid, run.id)
         old = run.created_at is not None and now - run.created_at > STALE_AFTER
         if gone or old:
-            why = "its process ended" if gone else f"it started more than {STALE_AFTER} ago"
+            why = gone or f"it started more than {STALE_AFTER} ago"
             run.status = PlanStatus.FAILED
             run.error = f"stopped before it finished ({why}); marked failed by a later run"
             run.finished_at = now
@@ -691,6 +702,7 @@ def claim_date(
     session.add(run)
     session.flush()
     assert run.id is not None
+    _ACTIVE.add(run.id)
     return run.id, run.base_run_id
 
 
@@ -909,6 +921,7 @@ __all__ = [
     "load_violations",
     "newest_published_run",
     "placed_order_line_ids",
+    "release",
     "publish_plan_run",
     "record_failed_run",
     "save_plan",
