@@ -11,19 +11,24 @@ separate transaction, as a PlanRun with status ``failed`` and the error text.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from ltc_scheduler.config import get_settings
 from ltc_scheduler.db import plans
 from ltc_scheduler.db import repository as repo
-from ltc_scheduler.db.engine import session_scope
+from ltc_scheduler.db.engine import require_current_schema, session_scope
+from ltc_scheduler.db.plans import DateBusy
+from ltc_scheduler.enums import PlanStatus
 from ltc_scheduler.errors import BadInput
+from ltc_scheduler.plan import publishing
 from ltc_scheduler.plan.kpis import plan_kpis
 from ltc_scheduler.planning.order_life import with_order_life
 from ltc_scheduler.planning.pipeline import PlanResult, plan_day
@@ -32,15 +37,22 @@ from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.travel import TravelProvider, provider_named
 
 __all__ = [
-    "PlanOutcome",
-    "plan_date",
-    "has_plan",
-    "summary_of",
-    "stat_orders",
+    "MAX_TIME_LIMIT_S",
+    "DatabaseBusy",
+    "DateBusy",
     "InjectedFailure",
+    "PlanOutcome",
+    "check_time_limit",
+    "has_plan",
+    "plan_date",
+    "publish_draft",
     "replan_decision",
     "departed_routes",
+    "stat_orders",
+    "summary_of",
 ]
+
+T = TypeVar("T")
 
 
 class InjectedFailure(RuntimeError):
@@ -49,9 +61,20 @@ class InjectedFailure(RuntimeError):
 
 @dataclass
 class PlanOutcome:
+    """A finished run: its id, the plan and the ``--json`` summary, whether it was published and,
+    if not, why (``note``), with the figures the publishing rule compared."""
+
     plan_run_id: int
     result: PlanResult
     summary: dict[str, Any]
+    published: bool = True
+    note: str | None = None
+    #: the published plan of the date after this run (this run, or the one that stayed)
+    published_run_id: int | None = None
+    #: how this plan is worse than the published one ("17 stops unserved vs 0"); empty if it is not
+    worse: tuple[str, ...] = ()
+    figures: publishing.PublishFigures | None = None
+    published_figures: publishing.PublishFigures | None = None
 
 
 def _facility_names(problem) -> dict[int, str]:
@@ -227,6 +250,46 @@ def has_plan(engine: sa.Engine, *, date: dt.date) -> bool:
         return plans.latest_plan_run(session, date=date, published_only=True) is not None
 
 
+#: the largest ``--time-limit`` (seconds) a run may ask for; a settings value above it is cut to it
+MAX_TIME_LIMIT_S = 600.0
+#: how long a save waits, in all, for a database lock held by another program before giving up
+LOCK_WAIT_S = 300.0
+
+
+def check_time_limit(time_limit_s: float | None) -> None:
+    """:class:`BadInput` unless ``time_limit_s`` is None or in (0, :data:`MAX_TIME_LIMIT_S`]."""
+    if time_limit_s is None:
+        return
+    if not math.isfinite(time_limit_s) or time_limit_s <= 0:
+        raise BadInput(f"--time-limit must be a positive number of seconds, got {time_limit_s}")
+    if time_limit_s > MAX_TIME_LIMIT_S:
+        raise BadInput(
+            f"--time-limit: at most {MAX_TIME_LIMIT_S:g} seconds (10 minutes), got {time_limit_s:g}"
+        )
+
+
+class DatabaseBusy(DateBusy):
+    """The database stayed locked by another program for longer than the save waits."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishDecision:
+    """Whether a finished run is published, and why not."""
+
+    publish: bool
+    #: ``None`` when published normally; else a sentence: why it is a draft, or "published anyway"
+    note: str | None
+    #: the run that is the published plan of the date after this save
+    published_run_id: int | None
+    #: the comparison lines ("17 stops unserved vs 0"), empty when not compared or not worse
+    worse: tuple[str, ...] = ()
+
+
+def _figures(plan, violations, time_limit_s: Any) -> publishing.PublishFigures:
+    limit = float(time_limit_s) if isinstance(time_limit_s, int | float) else None
+    return publishing.figures_of(plan, broken_rules=sum(1 for v in violations if v.hard), time_limit_s=limit)
+
+
 def plan_date(
     engine: sa.Engine,
     *,
@@ -236,33 +299,116 @@ def plan_date(
     now_min: int | None = None,
     from_scratch: bool = False,
     time_limit_s: float | None = None,
+    publish_anyway: bool = False,
     fail_before_commit: bool = False,
     progress: Callable[[str, float], None] | None = None,
+    lock_wait_s: float = LOCK_WAIT_S,
 ) -> PlanOutcome:
-    """Plan ``date`` and save the plan as a new published PlanRun (one transaction).
+    """Plan ``date`` and save the plan as a PlanRun (one transaction); publish it if it is not
+    worse than the published plan of the date (:mod:`ltc_scheduler.plan.publishing`) or when
+    ``publish_anyway``, else keep it as a draft (``outcome.published`` is False, ``outcome.note``
+    says why).
+
+    One planner per date: the run is first recorded as ``running`` (who, when, host, process);
+    while it is, another call for the date raises :class:`DateBusy`. At save time the published
+    plan must still be the one the run started from, else the run is saved as a draft. Saving
+    waits for, and retries on, a database locked by another program (up to ``lock_wait_s``).
 
     Re-planning (see :func:`replan_decision`): when ``date`` has a published plan and it is today
     by the clock, or ``now_min`` (``--now``) is given, or ``replan`` is asked for, the new plan keeps
     every route that departed and every batch that started before "now" exactly as published and
     inserts the rest. ``from_scratch`` plans the whole day again (the caller confirms first).
     Raises :class:`BadInput` for input the user must fix, :class:`PlanningError` when no plan can
-    be made; nothing is saved then.
+    be made; no plan is saved then (the run is recorded as failed).
     """
+    check_time_limit(time_limit_s)
+    require_current_schema(engine)
+    if from_scratch and replan:
+        raise BadInput("--replan and --from-scratch contradict each other: choose one")
+    if replan and not has_plan(engine, date=date):
+        raise BadInput(f"--replan: there is no published plan for {date} to re-plan; run `plan` first")
+    tz = get_settings().timezone
     t0 = time.perf_counter()
+
+    def claim() -> tuple[int, int | None]:
+        with session_scope(engine) as session:
+            return plans.claim_date(session, date=date, started_by=started_by, tz=tz, wait_s=lock_wait_s)
+
+    try:
+        run_id, base_id = _retry_locked(claim, wait_s=lock_wait_s)
+    except sa.exc.IntegrityError:  # the running-run index: another process claimed the date first
+        with session_scope(engine) as session:
+            other = plans.running_run(session, date=date)
+            raise DateBusy(
+                plans.busy_sentence(other, tz=tz) if other else f"{date} is already being planned"
+            ) from None
+    try:
+        return _plan_claimed(
+            engine,
+            run_id=run_id,
+            base_id=base_id,
+            date=date,
+            started_by=started_by,
+            replan=replan,
+            now_min=now_min,
+            from_scratch=from_scratch,
+            time_limit_s=time_limit_s,
+            publish_anyway=publish_anyway,
+            fail_before_commit=fail_before_commit,
+            progress=progress,
+            lock_wait_s=lock_wait_s,
+            t0=t0,
+        )
+    except BaseException as exc:  # bad input, solver error, injected failure, Ctrl-C: no plan saved
+        _record_failure(engine, run_id=run_id, date=date, started_by=started_by, error=_error_text(exc))
+        raise
+    finally:
+        plans.release(run_id)
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, BadInput | DateBusy):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _plan_claimed(
+    engine: sa.Engine,
+    *,
+    run_id: int,
+    base_id: int | None,
+    date: dt.date,
+    started_by: str,
+    replan: bool,
+    now_min: int | None,
+    from_scratch: bool,
+    time_limit_s: float | None,
+    publish_anyway: bool,
+    fail_before_commit: bool,
+    progress: Callable[[str, float], None] | None,
+    lock_wait_s: float,
+    t0: float,
+) -> PlanOutcome:
     previous = None
+    base_figures: publishing.PublishFigures | None = None
     with session_scope(engine) as session:
-        prev_run = plans.latest_plan_run(session, date=date, published_only=True)
+        if base_id is not None:
+            base_run = plans.get_plan_run(session, plan_run_id=base_id)
+            base_plan = plans.load_plan(session, plan_run_id=base_id)
+            assert base_run is not None
+            base_figures = _figures(
+                base_plan, plans.load_violations(base_run), (base_run.settings or {}).get("time_limit_s")
+            )
         replan, now_min = replan_decision(
             date=date,
-            published=prev_run is not None,
+            published=base_id is not None,
             replan=replan,
             now_min=now_min,
             from_scratch=from_scratch,
             today=_local_today(),
         )
         if replan:
-            assert prev_run is not None and prev_run.id is not None
-            previous = plans.load_plan(session, plan_run_id=prev_run.id)
+            previous = base_plan
             if now_min is None:
                 now_min = _now_local_min(date)
         problem = build_problem(
@@ -273,23 +419,34 @@ def plan_date(
             require_resources=True,
         )
     load_s = time.perf_counter() - t0
-    if time_limit_s is not None:
-        if time_limit_s <= 0:
-            raise BadInput(f"--time-limit must be positive, got {time_limit_s}")
-        problem = replace(problem, settings=replace(problem.settings, time_limit_s=float(time_limit_s)))
-    try:
-        result = _solve(problem, progress=progress, previous=previous)
-        result.stage_seconds = {"load": round(load_s, 3), **result.stage_seconds}
-        t = time.perf_counter()
-        stats = {
-            "stage_seconds": result.stage_seconds,
-            "solver": _solver_rows(result.plan.stats),
-            "coupling": _coupling(result),
-            "replan": bool(replan),
-            "now_min": now_min if replan else None,
-        }
+    limit = time_limit_s if time_limit_s is not None else min(problem.settings.time_limit_s, MAX_TIME_LIMIT_S)
+    if limit != problem.settings.time_limit_s:
+        problem = replace(problem, settings=replace(problem.settings, time_limit_s=float(limit)))
+    result = _solve(problem, progress=progress, previous=previous)
+    result.stage_seconds = {"load": round(load_s, 3), **result.stage_seconds}
+    t = time.perf_counter()
+    stats = {
+        "stage_seconds": result.stage_seconds,
+        "solver": _solver_rows(result.plan.stats),
+        "coupling": _coupling(result),
+        "replan": bool(replan),
+        "now_min": now_min if replan else None,
+    }
+    new_figures = _figures(result.plan, result.violations, problem.settings.time_limit_s)
+
+    def save() -> PublishDecision:
         with session_scope(engine) as session:
-            run_id = plans.save_plan(
+            plans.lock_date(session, date=date, wait_s=lock_wait_s)
+            decision = _decide(
+                session,
+                run_id=run_id,
+                base_id=base_id,
+                date=date,
+                new=new_figures,
+                base=base_figures,
+                publish_anyway=publish_anyway,
+            )
+            plans.save_plan(
                 session,
                 plan=result.plan,
                 problem=problem,
@@ -297,6 +454,9 @@ def plan_date(
                 valid=result.valid,
                 violations=result.violations,
                 stats=stats,
+                publish=decision.publish,
+                run_id=run_id,
+                publish_note=decision.note,
             )
             repo.add_audit_event(
                 session,
@@ -307,15 +467,145 @@ def plan_date(
                     "plan_run_id": run_id,
                     "replan": replan,
                     "valid": result.valid,
+                    "published": decision.publish,
+                    "note": decision.note,
                 },
             )
             if fail_before_commit:
                 raise InjectedFailure("injected failure after the solve, before the commit")
-        result.stage_seconds["save"] = round(time.perf_counter() - t, 3)
-    except BaseException as exc:  # solver error, injected failure, Ctrl-C: nothing was committed
-        _record_failure(engine, date=date, started_by=started_by, error=f"{type(exc).__name__}: {exc}")
-        raise
-    return PlanOutcome(run_id, result, summary_of(problem, result, run_id))
+            return decision
+
+    decision = _retry_locked(save, wait_s=lock_wait_s)
+    result.stage_seconds["save"] = round(time.perf_counter() - t, 3)
+    summary = summary_of(problem, result, run_id)
+    summary.update(
+        {
+            "published": decision.publish,
+            "status": "published" if decision.publish else "draft",
+            "reason": decision.note if not decision.publish else None,
+            "published_plan_run_id": decision.published_run_id,
+        }
+    )
+    return PlanOutcome(
+        run_id,
+        result,
+        summary,
+        published=decision.publish,
+        note=decision.note,
+        published_run_id=decision.published_run_id,
+        worse=decision.worse,
+        figures=new_figures,
+        published_figures=base_figures,
+    )
+
+
+def _decide(
+    session,
+    *,
+    run_id: int,
+    base_id: int | None,
+    date: dt.date,
+    new: publishing.PublishFigures,
+    base: publishing.PublishFigures | None,
+    publish_anyway: bool,
+) -> PublishDecision:
+    """Under the date's lock: publish, or save as a draft and say why."""
+    own = plans.get_plan_run(session, plan_run_id=run_id)
+    current = plans.latest_plan_run(session, date=date, published_only=True)
+    current_id = current.id if current is not None else None
+    if own is None or own.status != PlanStatus.RUNNING:
+        return PublishDecision(
+            False,
+            f"saved as draft #{run_id}, not published: this run was marked stopped while it was "
+            "planning (it took too long), so another run may have started",
+            current_id,
+        )
+    if current_id != base_id:
+        started = f"plan #{base_id}" if base_id is not None else "no published plan"
+        return PublishDecision(
+            False,
+            f"saved as draft #{run_id}, not published: plan #{current_id} was published while this "
+            f"one was being made (it started from {started}); compare them before publishing",
+            current_id,
+        )
+    if base is None:
+        return PublishDecision(True, None, run_id)
+    worse = publishing.why_worse(new, base)
+    if not worse:
+        return PublishDecision(True, None, run_id)
+    if publish_anyway:
+        note = f"published anyway, although worse than plan #{base_id}: " + "; ".join(worse)
+        return PublishDecision(True, note, run_id, tuple(worse))
+    note = f"saved as draft #{run_id}, not published: " + "; ".join(
+        f"{w} in published plan #{base_id}" for w in worse
+    )
+    return PublishDecision(False, note, base_id, tuple(worse))
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    """A lock held by someone else (worth waiting for), not a real error."""
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    if sqlstate in ("55P03", "40P01", "40001"):  # lock_not_available, deadlock, serialization
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+def _retry_locked(fn: Callable[[], T], *, wait_s: float) -> T:
+    """``fn()`` (one transaction), again after a pause while the database is locked by another
+    program, for up to ``wait_s`` seconds in all; then :class:`DatabaseBusy`."""
+    deadline = time.monotonic() + wait_s
+    pause = 0.2
+    while True:
+        try:
+            return fn()
+        except sa.exc.OperationalError as exc:
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise DatabaseBusy(
+                    f"the database stayed locked by another program for {wait_s:g} s, so nothing was "
+                    "saved; try again when it is free"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
+def publish_draft(engine: sa.Engine, *, plan_run_id: int, who: str, expected_published: int | None) -> int:
+    """Publish draft ``plan_run_id`` (the dashboard's "Publish anyway"), under the date's lock.
+    ``expected_published``: the published run the user compared with; if another was published
+    since, nothing changes (:class:`BadInput` saying so). Returns the run id."""
+    require_current_schema(engine)
+
+    def go() -> int:
+        with session_scope(engine) as session:
+            run = plans.get_plan_run(session, plan_run_id=plan_run_id)
+            if run is None:
+                raise BadInput(f"there is no plan run {plan_run_id}")
+            plans.lock_date(session, date=run.date)
+            current = plans.latest_plan_run(session, date=run.date, published_only=True)
+            current_id = current.id if current is not None else None
+            if current_id == plan_run_id:
+                return plan_run_id
+            if current_id != expected_published:
+                raise BadInput(
+                    f"plan #{current_id} was published since you compared; nothing changed. "
+                    "Look at the comparison again."
+                )
+            published = plans.publish_plan_run(session, plan_run_id=plan_run_id)
+            published.publish_note = f"published anyway by {who}, replacing plan #{current_id}"
+            session.add(published)
+            repo.add_audit_event(
+                session,
+                who=who,
+                what="publish",
+                details={"date": run.date.isoformat(), "plan_run_id": plan_run_id, "replaced": current_id},
+            )
+            return plan_run_id
+
+    return _retry_locked(go, wait_s=LOCK_WAIT_S)
 
 
 def replan_decision(
@@ -392,12 +682,20 @@ def _travel_provider() -> TravelProvider:
     )
 
 
-def _record_failure(engine: sa.Engine, *, date: dt.date, started_by: str, error: str) -> None:
-    try:
+def _record_failure(
+    engine: sa.Engine, *, run_id: int | None, date: dt.date, started_by: str, error: str
+) -> None:
+    """Mark the run failed (or add a failed run); a few quick tries, never hiding the original error
+    (a run left ``running`` is expired later by :func:`plans.expire_stale_runs`)."""
+
+    def go() -> None:
         with session_scope(engine) as session:
-            plans.record_failed_run(session, date=date, started_by=started_by, error=error[:2000])
-    except Exception:  # noqa: BLE001 - recording the failure must never hide the original error
-        pass
+            plans.record_failed_run(
+                session, date=date, started_by=started_by, error=error[:2000], run_id=run_id
+            )
+
+    with contextlib.suppress(Exception):  # recording the failure must never hide the original error
+        _retry_locked(go, wait_s=5.0)
 
 
 def _local_today() -> dt.date:

@@ -55,21 +55,33 @@ def register(app: typer.Typer) -> None:
             False, "--if-missing", help="Do nothing if the date already has a plan."
         ),
         time_limit: float | None = typer.Option(
-            None, "--time-limit", help="Overall solver time limit in seconds (default: the constraint set's)."
+            None,
+            "--time-limit",
+            help="Overall solver time limit in seconds, at most 600 (default: the constraint set's).",
+        ),
+        publish_anyway: bool = typer.Option(
+            False,
+            "--publish-anyway",
+            help="Publish the new plan even if it is worse than the published one (else it is a draft).",
         ),
     ) -> None:
         """Plan a day: batches, packaging-line schedule, pharmacist verification and delivery routes.
 
-        The plan is validated and saved as a new published PlanRun in one transaction; a failed run
-        leaves the previous plan untouched.
+        The plan is validated and saved in one transaction. It is published unless it is worse than
+        the published plan of the date (more stops unserved or STAT orders missed, fewer served, a
+        weaker solver result, rules broken): then it is kept as a draft and the command exits 3.
+        Exit 4: the date is being planned by someone else (nothing done). A failed run leaves the
+        previous plan untouched.
         """
+        from ltc_scheduler.config import get_settings
         from ltc_scheduler.db.engine import make_engine
-        from ltc_scheduler.service import departed_routes, has_plan, plan_date
+        from ltc_scheduler.service import check_time_limit, departed_routes, has_plan, plan_date
 
         day = parse_date(date)
         now_min = parse_clock(now) if now is not None else None
         if from_scratch and replan:
             raise BadInput("--replan and --from-scratch contradict each other: choose one")
+        check_time_limit(time_limit)
         engine = make_engine()
         try:
             if from_scratch and (n := departed_routes(engine, date=day, now_min=now_min)):
@@ -86,27 +98,43 @@ def register(app: typer.Typer) -> None:
                 else:
                     typer.echo(f"{day}: a published plan exists; nothing to do (--if-missing)")
                 return
-            outcome = plan_date(
-                engine,
-                date=day,
-                started_by="cli",
-                replan=replan,
-                now_min=now_min,
-                from_scratch=from_scratch,
-                time_limit_s=time_limit,
-            )
+            try:
+                outcome = plan_date(
+                    engine,
+                    date=day,
+                    started_by=get_settings().user or "cli",
+                    replan=replan,
+                    now_min=now_min,
+                    from_scratch=from_scratch,
+                    time_limit_s=time_limit,
+                    publish_anyway=publish_anyway,
+                )
+            except Exception as exc:
+                if as_json:
+                    _echo_failure(engine, day, exc)
+                raise
         finally:
             engine.dispose()
         s = outcome.summary
         if as_json:
             typer.echo(json.dumps(s, default=str))
+            if not outcome.published:
+                raise typer.Exit(EXIT_DRAFT)
             return
+        if not outcome.published:
+            typer.echo(outcome.note or f"saved as draft #{outcome.plan_run_id}, not published")
+            typer.echo(
+                f"  to publish it anyway: ltc-scheduler plan --date {day} --publish-anyway, "
+                "or on the dashboard"
+            )
+        elif outcome.note:
+            typer.echo(outcome.note)
         typer.echo(
             f"{s['date']}: plan run {s['plan_run_id']} - {s['orders']} order lines in {s['batches']} "
             f"batches on "
             f"{s['lines_used']} lines (packaging {s['packaging_makespan_min']} min); {s['routes']} routes, "
             f"{s['stops']} stops, {s['driving_km']} km, {s['driving_hours']} h driving; "
-            f"{len(s['unserved'])} unserved, {len(s['late'])} late; valid: {s['valid']}"
+            f"{len(s['unserved'])} unserved, {len(s['late'])} late; valid: {s['valid']}; {s['status']}"
         )
         if s.get("replanned_from"):
             typer.echo(
@@ -122,3 +150,39 @@ def register(app: typer.Typer) -> None:
                 f"  {'VIOLATION' if v['hard'] else 'note'} [{v['rule']}] {v['subject']}: {v['message']}"
             )
         typer.echo("  stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in s["stage_seconds"].items()))
+        if not outcome.published:
+            raise typer.Exit(EXIT_DRAFT)
+
+
+#: ``plan`` exit code: the run was saved as a draft, not published (see README "Command line")
+EXIT_DRAFT = 3
+
+
+def _echo_failure(engine, day: dt.date, exc: Exception) -> None:
+    """``--json`` when the run failed: one object with ``status: failed`` (the error also goes to
+    stderr; the exit code says which kind)."""
+    from ltc_scheduler.db import plans
+    from ltc_scheduler.db.engine import session_scope
+    from ltc_scheduler.service import DateBusy
+
+    run_id = None
+    if not isinstance(exc, DateBusy):
+        try:
+            with session_scope(engine) as session:
+                run = plans.latest_plan_run(session, date=day, published_only=False)
+                if run is not None and run.status == "failed":
+                    run_id = run.id
+        except Exception:  # noqa: BLE001 - the JSON must not hide the original error
+            run_id = None
+    message = str(exc) if isinstance(exc, BadInput | DateBusy) else "internal error"
+    typer.echo(
+        json.dumps(
+            {
+                "plan_run_id": run_id,
+                "date": day.isoformat(),
+                "published": False,
+                "status": "failed",
+                "error": message.splitlines()[0] if message else "",
+            }
+        )
+    )

@@ -335,7 +335,24 @@ class PlanRun(SQLModel, table=True):
     """One planning run for one date; its batches, routes, stops and unassigned rows hang off it."""
 
     __tablename__ = "plan_run"
-    __table_args__ = (sa.Index("ix_plan_run_date_published", "date", "published"),)
+    __table_args__ = (
+        sa.Index("ix_plan_run_date_published", "date", "published"),
+        # at most one published plan and one plan in progress per date (partial unique indexes)
+        sa.Index(
+            "uq_plan_run_published_date",
+            "date",
+            unique=True,
+            postgresql_where=sa.text("published"),
+            sqlite_where=sa.text("published = 1"),
+        ),
+        sa.Index(
+            "uq_plan_run_running_date",
+            "date",
+            unique=True,
+            postgresql_where=sa.text("status = 'running'"),
+            sqlite_where=sa.text("status = 'running'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     date: dt.date = Field(index=True)
@@ -357,6 +374,17 @@ class PlanRun(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     #: pharmacist minutes per verified card the plan used
     minutes_per_card: float | None = None
+    #: where the run is being made: host name and process id (a ``running`` run whose process is
+    #: gone is stale, see ``db/plans.py``)
+    host: str | None = Field(default=None, max_length=255)
+    pid: int | None = None
+    #: the published run of the date when this run started (``None``: there was none)
+    base_run_id: int | None = None
+    #: when the run completed or failed
+    finished_at: dt.datetime | None = _ts(default=None, nullable=True)
+    #: why a completed run was not published (the comparison with the published plan), or a note
+    #: that it was published anyway
+    publish_note: str | None = Field(default=None, sa_type=sa.Text())
 
 
 class PlanBatch(SQLModel, table=True):

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import socket
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -180,6 +182,8 @@ def save_plan(
     violations: list[pm.Violation],
     stats: dict[str, Any],
     publish: bool = True,
+    run_id: int | None = None,
+    publish_note: str | None = None,
 ) -> int:
     """Insert a completed PlanRun with its batches, routes, stops and unassigned rows, and the copy
     of what it was planned against (pharmacy, facilities with the day's windows, vehicles, lines,
@@ -189,7 +193,11 @@ def save_plan(
     statuses follow the new plan: lines of batches placed on a packaging line and not left
     unserved become ``planned`` (from ``open``); lines the previous published plan had placed but
     this one does not go back to ``open``. A draft (``publish=False``) changes no order status.
-    Returns the new plan_run id.
+    ``run_id``: complete this ``running`` run (made by :func:`claim_date`) instead of inserting a
+    new one. Returns the plan_run id.
+
+    Publishing relies on the caller holding the date's lock (:func:`lock_date`); the partial unique
+    index ``uq_plan_run_published_date`` makes a second published run of a date impossible anyway.
     """
     cs_version = plan.settings_version
     if session.exec(select(ConstraintSet.id).where(ConstraintSet.version == cs_version)).first() is None:
@@ -207,7 +215,7 @@ def save_plan(
             .where(col(PlanRun.date) == plan.date, col(PlanRun.published).is_(True))
             .values(published=False)
         )
-    run = PlanRun(
+    values: dict[str, Any] = dict(
         date=plan.date,
         status=PlanStatus.COMPLETED,
         published=publish,
@@ -228,7 +236,19 @@ def save_plan(
         started_by=started_by,
         timezone=problem.timezone,
         minutes_per_card=problem.verification.minutes_per_card,
+        finished_at=dt.datetime.now(dt.UTC),
+        publish_note=publish_note,
+        error=None,
     )
+    if run_id is None:
+        run = PlanRun(**values)
+    else:
+        found = session.get(PlanRun, run_id)
+        if found is None:
+            raise KeyError(f"no plan run with id {run_id}")
+        run = found
+        for key, value in values.items():
+            setattr(run, key, value)
     session.add(run)
     session.flush()
     assert run.id is not None
@@ -385,8 +405,23 @@ def _chunks(ids: set[int], size: int = 5000) -> list[list[int]]:
     return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
-def record_failed_run(session: Session, *, date: dt.date, started_by: str, error: str) -> int:
-    """A PlanRun with status ``failed`` and the error text (nothing else is saved). Returns its id."""
+def record_failed_run(
+    session: Session, *, date: dt.date, started_by: str, error: str, run_id: int | None = None
+) -> int:
+    """A PlanRun with status ``failed`` and the error text (nothing else is saved). Returns its id.
+
+    ``run_id``: mark this ``running`` run failed instead of inserting a new row (a run that has
+    meanwhile completed is left alone)."""
+    if run_id is not None:
+        found = session.get(PlanRun, run_id)
+        if found is not None:
+            if found.status == PlanStatus.RUNNING:
+                found.status = PlanStatus.FAILED
+                found.error = error
+                found.finished_at = dt.datetime.now(dt.UTC)
+                session.add(found)
+                session.flush()
+            return run_id
     run = PlanRun(
         date=date,
         status=PlanStatus.FAILED,
@@ -394,6 +429,7 @@ def record_failed_run(session: Session, *, date: dt.date, started_by: str, error
         started_by=started_by,
         error=error,
         valid=False,
+        finished_at=dt.datetime.now(dt.UTC),
     )
     session.add(run)
     session.flush()
@@ -441,7 +477,7 @@ def publish_plan_run(session: Session, *, plan_run_id: int) -> PlanRun:
     ]
     session.execute(
         sa.update(PlanRun)
-        .where(col(PlanRun.date) == run.date, col(PlanRun.id) != run.id)
+        .where(col(PlanRun.date) == run.date, col(PlanRun.id) != run.id, col(PlanRun.published).is_(True))
         .values(published=False)
     )
     _sync_order_statuses(session, run_id=run.id, previous=previous)
@@ -548,6 +584,151 @@ def load_plan(session: Session, *, plan_run_id: int) -> pm.Plan:
 def load_violations(run: PlanRun) -> list[pm.Violation]:
     """The validator's findings stored with a run."""
     return [pm.Violation(**v) for v in (run.violations or [])]
+
+
+# --------------------------------------------------------------------------- one planner per date
+
+#: first half of the PostgreSQL advisory-lock key of a plan date ("LTC" + 0x00): the pharmacy id is
+#: added to it when there is more than one pharmacy; the second half is the date's ordinal
+LOCK_NAMESPACE = 0x4C544300
+#: a ``running`` run older than this is stale whatever its process (``--time-limit`` is capped at
+#: 10 minutes, so a live run is never this old)
+STALE_AFTER = dt.timedelta(minutes=30)
+
+
+class DateBusy(RuntimeError):
+    """Another planning run of the same date is in progress (nothing was saved). The message is a
+    sentence for the user: who started it and when."""
+
+    def __init__(self, message: str, *, run_id: int | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
+def lock_key(date: dt.date, *, pharmacy_id: int = 0) -> tuple[int, int]:
+    """The advisory-lock key (two int4) of one plan date of one pharmacy."""
+    return LOCK_NAMESPACE + pharmacy_id, date.toordinal()
+
+
+def lock_date(session: Session, *, date: dt.date, pharmacy_id: int = 0, wait_s: float | None = None) -> None:
+    """Serialise the writers of a plan date for the rest of the session's transaction.
+
+    PostgreSQL: ``pg_advisory_xact_lock`` on :func:`lock_key` (released at commit or rollback; with
+    ``wait_s``, waiting longer raises ``lock_not_available``, which callers retry). SQLite: ``BEGIN
+    IMMEDIATE``, the database's write lock, taken before anything is read (so this must be the
+    session's first statement; another writer makes it wait up to the busy timeout).
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        if wait_s is not None:
+            conn.execute(sa.text(f"SET LOCAL lock_timeout = '{max(1, int(wait_s * 1000))}ms'"))
+        a, b = lock_key(date, pharmacy_id=pharmacy_id)
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": a, "b": b})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def this_process() -> tuple[str, int]:
+    """(host name, process id) of the running program, as written on a ``running`` run."""
+    return socket.gethostname()[:255], os.getpid()
+
+
+#: ids of the runs this process is working on (claimed and not yet finished or failed)
+_ACTIVE: set[int] = set()
+
+
+def release(run_id: int) -> None:
+    """This process has stopped working on ``run_id`` (finished, failed, or gave up)."""
+    _ACTIVE.discard(run_id)
+
+
+def _process_gone(host: str | None, pid: int | None, run_id: int | None) -> str | None:
+    """Why the process that started a run can no longer finish it (``None``: it may still). Only
+    answerable on the same host: the process ended, or it is this process and it no longer works
+    on the run (e.g. a dashboard thread that died without recording its failure)."""
+    if host is None or pid is None or host != this_process()[0]:
+        return None
+    if pid == os.getpid():
+        return None if run_id in _ACTIVE else "this program stopped working on it"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "its process ended"
+    except OSError:  # PermissionError: someone else's live process
+        return None
+    return None
+
+
+def expire_stale_runs(session: Session, *, date: dt.date, now: dt.datetime | None = None) -> list[int]:
+    """Mark ``failed`` the ``running`` runs of ``date`` that can no longer finish: their process on
+    this host is gone (killed, crashed) or, when it is this process, no longer works on them, or
+    they started more than :data:`STALE_AFTER` ago. Returns their ids."""
+    now = now or dt.datetime.now(dt.UTC)
+    expired: list[int] = []
+    for run in session.exec(
+        select(PlanRun).where(col(PlanRun.date) == date, col(PlanRun.status) == PlanStatus.RUNNING.value)
+    ):
+        gone = _process_gone(run.host, run.pid, run.id)
+        old = run.created_at is not None and now - run.created_at > STALE_AFTER
+        if gone or old:
+            why = gone or f"it started more than {STALE_AFTER} ago"
+            run.status = PlanStatus.FAILED
+            run.error = f"stopped before it finished ({why}); marked failed by a later run"
+            run.finished_at = now
+            session.add(run)
+            assert run.id is not None
+            expired.append(run.id)
+    session.flush()
+    return expired
+
+
+def running_run(session: Session, *, date: dt.date) -> PlanRun | None:
+    """The run of ``date`` in progress, if any."""
+    return session.exec(
+        select(PlanRun).where(col(PlanRun.date) == date, col(PlanRun.status) == PlanStatus.RUNNING.value)
+    ).first()
+
+
+def busy_sentence(run: PlanRun, *, tz: str | None = None) -> str:
+    """``2026-12-01 is already being planned (run #7, started by coordinator at 14:02 on host x)``."""
+    when = "?"
+    if run.created_at is not None:
+        stamp = run.created_at.astimezone(ZoneInfo(tz)) if tz else run.created_at
+        when = stamp.strftime("%H:%M") + ("" if tz else " UTC")
+    where = f" on {run.host}" if run.host else ""
+    return (
+        f"{run.date} is already being planned (run #{run.id}, started by {run.started_by or 'unknown'} "
+        f"at {when}{where}); wait for it to finish, then look at its result"
+    )
+
+
+def claim_date(
+    session: Session, *, date: dt.date, started_by: str, tz: str | None = None, wait_s: float | None = None
+) -> tuple[int, int | None]:
+    """Start a planning run of ``date``: under the date's lock, expire stale runs, refuse with
+    :class:`DateBusy` when another run is in progress, and insert a ``running`` run (who, when,
+    host, process, and the published run it starts from). Returns (run id, base run id)."""
+    lock_date(session, date=date, wait_s=wait_s)
+    expire_stale_runs(session, date=date)
+    other = running_run(session, date=date)
+    if other is not None:
+        raise DateBusy(busy_sentence(other, tz=tz), run_id=other.id)
+    base = latest_plan_run(session, date=date, published_only=True)
+    host, pid = this_process()
+    run = PlanRun(
+        date=date,
+        status=PlanStatus.RUNNING,
+        published=False,
+        started_by=started_by,
+        host=host,
+        pid=pid,
+        base_run_id=base.id if base is not None else None,
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    _ACTIVE.add(run.id)
+    return run.id, run.base_run_id
 
 
 # --------------------------------------------------------------------------- loading
@@ -748,7 +929,14 @@ def newest_published_run(session: Session) -> PlanRun | None:
 
 
 __all__ = [
+    "DateBusy",
     "PlanRecord",
+    "busy_sentence",
+    "claim_date",
+    "expire_stale_runs",
+    "lock_date",
+    "lock_key",
+    "running_run",
     "get_plan_run",
     "latest_plan_run",
     "list_plan_runs",
@@ -758,6 +946,7 @@ __all__ = [
     "load_violations",
     "newest_published_run",
     "placed_order_line_ids",
+    "release",
     "publish_plan_run",
     "record_failed_run",
     "save_plan",

@@ -51,13 +51,39 @@ def replan(
     who: str,
     keep_done: bool,
     progress: Callable[[str, float], None] | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Plan ``date`` again with the current constraints; returns (plan run id, summary).
+) -> Any:
+    """Plan ``date`` again with the current constraints; returns the :class:`service.PlanOutcome`
+    (``published`` False: it was kept as a draft because it is worse, ``note`` says how).
 
     ``keep_done``: keep what the published plan has already packed or sent out (re-plan from now).
     """
     from ltc_scheduler import service
 
     replan_ = keep_done and service.has_plan(engine, date=date)
-    outcome = service.plan_date(engine, date=date, started_by=who, replan=replan_, progress=progress)
-    return outcome.plan_run_id, outcome.summary
+    return service.plan_date(engine, date=date, started_by=who, replan=replan_, progress=progress)
+
+
+def publish_anyway(engine: sa.Engine, *, plan_run_id: int, who: str, expected_published: int | None) -> int:
+    """Publish a draft the user confirmed after seeing the comparison (nothing changes if another
+    plan was published meanwhile: :class:`BadInput`)."""
+    from ltc_scheduler import service
+
+    return service.publish_draft(
+        engine, plan_run_id=plan_run_id, who=who, expected_published=expected_published
+    )
+
+
+def comparison_rows(outcome: Any) -> list[dict[str, str]]:
+    """The publishing rule's figures, new plan next to the published one (the confirmation table)."""
+    new, old = outcome.figures, outcome.published_figures
+    if new is None or old is None:
+        return []
+    rows = [
+        ("Stops unserved", new.unserved, old.unserved),
+        ("STAT orders missed", new.stat_missed, old.stat_missed),
+        ("Stops served", new.served, old.served),
+        ("Solver result", new.solver_word, old.solver_word),
+        ("Rules broken", new.broken_rules, old.broken_rules),
+    ]
+    new_col, old_col = f"New plan #{outcome.plan_run_id}", f"Published #{outcome.published_run_id}"
+    return [{"": label, new_col: str(a), old_col: str(b)} for label, a, b in rows]

@@ -7,6 +7,8 @@ import datetime as dt
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from ltc_scheduler.db import plans as plan_records
+from ltc_scheduler.db.engine import schema_problem, session_scope
 from ltc_scheduler.ui import data, state
 
 
@@ -34,10 +36,14 @@ def sidebar() -> None:
     engine = state.engine()
     tz = state.timezone()
     with st.sidebar:
-        try:
-            name = data.pharmacy_name(engine)
+        not_set_up = "The database is not set up yet. Run `ltc-scheduler init` and `ltc-scheduler demo`."
+        try:  # a database at another schema revision is refused, as by every command
+            problem = schema_problem(engine, allow_empty=True)
+            name = data.pharmacy_name(engine) if problem is None else None
         except (OperationalError, ProgrammingError):
-            st.error("The database is not set up yet. Run `ltc-scheduler init` and `ltc-scheduler demo`.")
+            problem = not_set_up
+        if problem is not None:
+            st.error(problem[:1].upper() + problem[1:], icon=":material/database:")
             st.stop()
         st.markdown(f"### :material/local_pharmacy: {name or 'LTC Scheduler'}")
         if name is None:
@@ -46,8 +52,18 @@ def sidebar() -> None:
             st.session_state[state.DATE_KEY] = _default_date()
         date = st.date_input("Plan date", key=state.DATE_KEY, format="YYYY-MM-DD")
         run = data.run_info(engine, date=date)
+        with session_scope(engine) as session:
+            running = plan_records.running_run(session, date=date)
+            if running is not None:
+                st.info(
+                    f"Plan #{running.id} is being made by {running.started_by or 'unknown'} "
+                    f"(started {data.local_time(running.created_at, tz)})",
+                    icon=":material/hourglass_top:",
+                )
         if run is None:
             st.caption(":material/event_busy: No plan for this date yet.")
+        elif run.status == "running":
+            pass  # shown above
         elif run.status == "failed":
             st.error(f"Last planning run failed: {run.error or 'unknown error'}", icon=":material/error:")
         else:

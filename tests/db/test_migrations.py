@@ -185,3 +185,43 @@ def test_upgrading_a_0001_database_with_a_published_plan_keeps_it_loadable_and_e
     first_stop = after.problem.facility(after.plan.routes[0].stops[0].facility_id)
     assert first_stop.name in csv_text
     assert manifest_pdf(after.plan, after.problem, 1).startswith(b"%PDF")
+
+
+def test_upgrading_to_0003_keeps_the_newest_published_run_per_date_and_fails_running_ones(
+    engine: sa.Engine,
+) -> None:
+    """Before 0003, PostgreSQL could publish two runs for one date; the upgrade keeps the newest
+    published and marks runs left ``running`` failed, so the new unique indexes can be created."""
+    from ltc_scheduler.db.engine import downgrade_db
+
+    downgrade_db(engine, "0002")
+    rows = [
+        ("2026-12-01", "completed", True),
+        ("2026-12-01", "completed", True),
+        ("2026-12-01", "running", False),
+        ("2026-12-02", "completed", True),
+    ]
+    with engine.begin() as conn:
+        for date, status, published in rows:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO plan_run (date, status, published, settings, stats, kpis, plan_extra, "
+                    "snapshot, valid, violations, created_at, started_by) VALUES (:d, :s, :p, '{}', '{}', "
+                    "'{}', '{}', '{}', :v, '[]', CURRENT_TIMESTAMP, 'old')"
+                ),
+                {"d": date, "s": status, "p": published, "v": True},
+            )
+    init_db(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.text("SELECT id, date, status, published, error FROM plan_run ORDER BY id")
+        ).all()
+    assert [(r[0], str(r[1]), r[2], bool(r[3])) for r in got] == [
+        (1, "2026-12-01", "completed", False),
+        (2, "2026-12-01", "completed", True),
+        (3, "2026-12-01", "failed", False),
+        (4, "2026-12-02", "completed", True),
+    ]
+    assert got[2][4] == "interrupted: still running when the database was upgraded"
+    assert _diff(engine) == []

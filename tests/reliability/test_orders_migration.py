@@ -69,12 +69,12 @@ def test_0004_down_and_up_keeps_every_row_and_backfills_planned_for(
     assert before["plan_stop"] >= 1 and before["order_line"] == 5
     assert lines_before["O1"][0] == "planned" and lines_before["O5"][0] == "delivered"
 
-    _migrate(engine, "downgrade", "0002")
-    assert current_revision(engine) == "0002"
+    _migrate(engine, "downgrade", "0003")
+    assert current_revision(engine) == "0003"
     assert "facility_closure" not in sa.inspect(engine).get_table_names()
     assert "planned_for" not in {c["name"] for c in sa.inspect(engine).get_columns("order_line")}
     assert _counts(engine) == before and _lines(engine) == lines_before
-    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # 0002 does not know the status
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # 0003 does not know the status
         conn.execute(sa.text("UPDATE order_line SET status = 'exception' WHERE external_id = 'O4'"))
 
     init_db(engine)  # back to head
@@ -97,6 +97,6 @@ def test_0004_down_and_up_keeps_every_row_and_backfills_planned_for(
         conn.execute(sa.text("UPDATE order_line SET status = 'lost' WHERE external_id = 'O4'"))
 
     # downgrading with the new statuses in use maps them onto the old ones, losing no row
-    _migrate(engine, "downgrade", "0002")
+    _migrate(engine, "downgrade", "0003")
     assert _counts(engine) == before
     assert _lines(engine)["O1"][0] == "packed" and _lines(engine)["O4"][0] == "open"

@@ -35,8 +35,27 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
+    if _to_base():  # a downgrade that would drop every table
+        from ltc_scheduler.db.engine import guard_drop_all
+
+        guard_drop_all(connection, force=_forced())
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _to_base() -> bool:
+    """Is this a downgrade (or stamp) to ``base``? (Alembic reports ``base`` as ``None``; commands
+    without a destination, such as ``current``, have none at all.)"""
+    try:
+        return context.get_revision_argument() is None
+    except KeyError:
+        return False
+
+
+def _forced() -> bool:
+    """``downgrade_db(..., force=True)`` / ``ltc-scheduler downgrade base --force`` / ``-x force=yes``."""
+    x_args = context.get_x_argument(as_dictionary=True)
+    return bool(config.attributes.get("force_drop")) or x_args.get("force") in ("yes", "1", "true")
 
 
 if context.is_offline_mode():  # pragma: no cover - we never generate offline SQL
