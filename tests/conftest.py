@@ -277,3 +277,13 @@ def tiny(session: Session) -> dict[str, int]:
     }
     ids.update({o.external_id: o.id for o in lines})
     return {k: int(v) for k, v in ids.items()}
+
+
+@pytest.fixture(autouse=True)
+def _today_is_a_date_no_test_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's date may be the demo date (2026-12-01), which would make every second plan of
+    that date a re-plan from "now" (issue 10: today never rewrites the road). Tests plan as if it
+    were another day unless they set ``service._local_today`` themselves."""
+    from ltc_scheduler import service
+
+    monkeypatch.setattr(service, "_local_today", lambda: dt.date(2030, 1, 1))
