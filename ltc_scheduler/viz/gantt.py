@@ -83,7 +83,6 @@ def gantt(plan: Plan, problem: PlanningProblem, *, color_by: str = "order_class"
         bars[group_of(b)].append((row, b.verify_start_min, b.verify_end_min, b, "verification"))  # type: ignore[arg-type]
 
     fig = go.Figure()
-    show_legend = len(bars) <= 14
     for (name, color), items in sorted(bars.items()):
         fig.add_trace(
             go.Bar(
@@ -125,7 +124,7 @@ def gantt(plan: Plan, problem: PlanningProblem, *, color_by: str = "order_class"
                     "packed %{customdata[6]}, verified %{customdata[7]}<br>deadline %{customdata[8]}"
                     "<br>flags: %{customdata[9]}<extra></extra>"
                 ),
-                showlegend=show_legend,
+                showlegend=True,  # facility colours need their names (the hover has them too)
             )
         )
     for label, shape in (("Cold", "/"), ("Controlled", "x")):

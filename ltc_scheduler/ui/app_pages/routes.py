@@ -1,19 +1,19 @@
-"""Routes (dispatchers): the map, the route list, each route's stops and its driver exports."""
+"""Routes (dispatchers): the map, the route list, each route's stops, what went wrong and the
+driver exports (one route's, or every manifest of the day in one PDF)."""
 
 import streamlit as st
 
 from ltc_scheduler.exports.common import RunTag, route_label, route_order, route_slug
 from ltc_scheduler.exports.gpx import route_gpx
-from ltc_scheduler.exports.manifest_pdf import manifest_pdf
+from ltc_scheduler.exports.manifest_pdf import day_manifests_pdf, manifest_pdf
 from ltc_scheduler.exports.maps_links import maps_links
 from ltc_scheduler.exports.stops_csv import stops_csv
-from ltc_scheduler.ui import data, state, widgets
-from ltc_scheduler.ui.tables import routes_frame, stops_frame
+from ltc_scheduler.ui import cache, state, widgets
 from ltc_scheduler.viz._common import route_color
-from ltc_scheduler.viz.route_map import route_map
+from ltc_scheduler.viz.route_map import route_map, style_text
 
 date = state.selected_date()
-day = data.load_day_plan(state.engine(), date=date, tz=state.timezone())
+day = cache.day_plan(date)
 widgets.page_header("Routes", date, widgets.plan_caption(day, state.timezone()) if day else "")
 if day is None:
     widgets.no_plan(date)
@@ -24,7 +24,8 @@ if not plan.routes:
     st.warning("This plan has no routes.")
     st.stop()
 
-routes = routes_frame(plan, problem)
+routes = cache.table(day, "routes")
+attention = cache.table(day, "attention")
 chosen = (
     st.segmented_control(
         "Route",
@@ -43,6 +44,15 @@ with left:
         width="stretch",
         key="route_map",
     )
+    toggle, caption = st.columns([1, 3], vertical_alignment="center")
+    toggle.toggle(
+        "Street map",
+        value=state.tiles_by_default(),
+        key=state.MAP_TILES_KEY,
+        help="Street tiles come from the internet (Carto); leave this off where the pharmacy's "
+        "network cannot reach them. LTC_MAP_STYLE sets what the page starts with.",
+    )
+    caption.caption(widgets.map_style_caption(style_text(state.map_style())))
 
 if not chosen:
     with right:
@@ -54,14 +64,27 @@ if not chosen:
             column_config={"Route": st.column_config.TextColumn(width="medium")},
         )
         st.download_button(
+            "Every driver manifest (one PDF)",
+            lambda: day_manifests_pdf(plan, problem, run=run),  # built on click
+            file_name=f"{date.isoformat()}_{run.stem()}_all_manifests.pdf",
+            mime="application/pdf",
+            icon=":material/print:",
+            type="primary",
+            width="stretch",
+            on_click="ignore",
+            help="every route's manifest in one file to print, each route starting on a new page",
+        )
+        st.download_button(
             "Stops of all routes (CSV)",
             stops_csv(plan, problem, run=run),
             file_name=f"{date.isoformat()}_{run.stem()}_stops.csv",
             mime="text/csv",
             icon=":material/download:",
+            width="stretch",
             on_click="ignore",
         )
         st.caption("Pick a route above for its stops, driver manifest, GPX and Google Maps links.")
+    widgets.attention_table(attention)
     st.subheader("Route details")
     st.dataframe(routes, hide_index=True, width="stretch")
     st.stop()
@@ -85,7 +108,7 @@ with right:
         help="cold / controlled totes",
         border=True,
     )
-    c.metric("Distance (km)", f"{summary['km']:.0f}", border=True)
+    c.metric("Distance", f"{summary['km']:.0f} km", border=True)
     st.download_button(
         "Driver manifest (PDF)",
         lambda: manifest_pdf(plan, problem, chosen, run=run),
@@ -126,13 +149,24 @@ with right:
 
 st.subheader("Stops")
 st.dataframe(
-    stops_frame(plan, problem, chosen),
+    cache.table(day, "stops", chosen),
     hide_index=True,
     width="stretch",
     column_config={
-        "STAT": st.column_config.CheckboxColumn(),
+        "#": st.column_config.NumberColumn(width="small"),
+        "Stop": st.column_config.TextColumn(width="medium"),
+        "STAT": st.column_config.CheckboxColumn(width="small"),
         "Address": st.column_config.TextColumn(width="medium"),
-        "Service (min)": st.column_config.NumberColumn("Service", help="minutes at the stop"),
-        "Late (min)": st.column_config.NumberColumn("Late", help="minutes after the window"),
+        "Window": st.column_config.TextColumn(width="small"),
+        "ETA": st.column_config.TextColumn(width="small"),
+        "Totes": st.column_config.NumberColumn(width="small"),
+        "Cold": st.column_config.NumberColumn(width="small"),
+        "Controlled": st.column_config.NumberColumn("CS", width="small", help="controlled totes"),
+        "Service (min)": st.column_config.NumberColumn("Service", width="small", help="minutes at the stop"),
+        "Late (min)": st.column_config.NumberColumn("Late", width="small", help="minutes after the window"),
+        "Note": st.column_config.TextColumn(width="medium"),
     },
 )
+route_problems = attention[attention["Stop"].str.startswith(route_label(plan, problem, chosen) + " ")]
+if not route_problems.empty:
+    widgets.attention_table(route_problems, title="Late stops on this route")
