@@ -119,6 +119,38 @@ def packaging_tiles(plan: Plan) -> None:
     )
 
 
+#: the stop table's columns on the Routes page ("Stop", the full label, is left to the other tables)
+STOP_COLUMNS: tuple[str, ...] = (
+    "#",
+    "Facility",
+    "Address",
+    "ETA",
+    "Window",
+    "Totes",
+    "Cold",
+    "Controlled",
+    "Service (min)",
+    "Late (min)",
+    "STAT",
+    "Note",
+)
+
+#: the batch table's columns on the Packaging page (kind and ready time are in the Gantt's hover)
+BATCH_COLUMNS: tuple[str, ...] = (
+    "Batch",
+    "Line",
+    "Facility",
+    "Class",
+    "Cards",
+    "Totes",
+    "Packed",
+    "Deadline",
+    "Slack (min)",
+    "Flags",
+    "Delivery",
+)
+
+
 def map_style_caption(text: str) -> str:
     """The line under the route map that says which basemap is on."""
     return f":material/map: {text}"

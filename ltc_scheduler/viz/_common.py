@@ -19,7 +19,6 @@ ROUTE_COLORS: tuple[str, ...] = (
     "#2ca02c",
     "#9467bd",
     "#17becf",
-    "#ae3ec9",
     "#e377c2",
     "#bcbd22",
     "#393b79",
@@ -27,6 +26,7 @@ ROUTE_COLORS: tuple[str, ...] = (
     "#0b7285",
     "#7b4173",
     "#5c940d",
+    "#ae3ec9",
 )
 
 #: fixed colours per order class (urgent classes in warm colours)

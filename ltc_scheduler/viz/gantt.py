@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import plotly.graph_objects as go
@@ -155,7 +156,9 @@ def gantt(plan: Plan, problem: PlanningProblem, *, color_by: str = "order_class"
         bargap=0.25,
         template="plotly_white",
         font={"family": FONT, "size": 13},
-        height=max(320, 90 + 56 * len(rows)),
+        # room for the legend above the bars: many facilities take several lines of it
+        height=max(320, 90 + 56 * len(rows))
+        + (22 * math.ceil(len(bars) / 3) if color_by == "facility" else 0),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
         hoverlabel={"bgcolor": "white"},

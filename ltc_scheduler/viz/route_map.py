@@ -20,7 +20,7 @@ from ltc_scheduler.problem.model import PlanningProblem
 from ltc_scheduler.viz._common import FONT, UNSERVED_COLOR, route_color
 
 _LEGEND_PX = 64  # room under the map for the legend
-_WIDTH_PX = 900  # the map's assumed width when fitting the zoom
+_WIDTH_PX = 600  # the map's width when fitting the zoom: its column on a 1,366 px laptop screen
 
 #: the default: a plain background, nothing fetched from the internet
 PLAIN_STYLE = "white-bg"
@@ -34,7 +34,10 @@ _KM_PER_DEG_LAT = 111.32
 def style_text(map_style: str) -> str:
     """What the page says about the basemap in use."""
     if map_style == PLAIN_STYLE:
-        return "Plain map: works without internet access (no street tiles)."
+        return (
+            "Plain map: works without internet access (no street tiles); hover a stop for its "
+            "number, facility and times."
+        )
     return (
         f"Street map tiles ({map_style}), loaded by your browser from the internet; if the map stays "
         "blank, this computer cannot reach the tile server: switch the street map off."
@@ -50,9 +53,9 @@ def scale_km(lats: list[float], lons: list[float]) -> float:
     return fits[-1] if fits else _SCALE_KM[0]
 
 
-def _scale_trace(lats: list[float], lons: list[float]) -> go.Scattermap:
+def _scale_traces(lats: list[float], lons: list[float]) -> list[go.Scattermap]:
     """A scale bar under the bottom-left corner of the points: a line of :func:`scale_km` with end
-    ticks and its length written under it, also named in the legend (``Scale: 5 km``) so it reads
+    ticks, its length written beside it, and named in the legend (``Scale: 5 km``) so it reads
     where the map cannot load its fonts."""
     km = scale_km(lats, lons)
     mid = math.radians((max(lats) + min(lats)) / 2)
@@ -62,19 +65,32 @@ def _scale_trace(lats: list[float], lons: list[float]) -> go.Scattermap:
     lon1 = lon0 + km / (_KM_PER_DEG_LAT * max(math.cos(mid), 0.1))
     tick = 0.025 * dlat
     text = f"{km:g} km"
-    return go.Scattermap(
+    bar = go.Scattermap(
         lat=[lat0 + tick, lat0, lat0, lat0 + tick],
         lon=[lon0, lon0, lon1, lon1],
-        mode="lines+text",  # not "lines": those are the routes
-        text=["", text, "", ""],
-        textposition="bottom right",
-        textfont={"color": "#111827", "size": 12},
+        mode="lines+markers",  # not "lines": those are the routes
+        marker={"size": 1, "color": "#111827"},
         line={"color": "#111827", "width": 3},
         name=f"Scale: {text}",
+        legendgroup="scale",
         legendrank=10_000,
         hoverinfo="skip",
         meta={"scale_km": km},
     )
+    label = go.Scattermap(
+        lat=[lat0],
+        lon=[lon1],
+        mode="markers+text",
+        marker={"size": 1, "color": "#111827", "opacity": 0},
+        text=[text],
+        textposition="middle right",
+        textfont={"color": "#111827", "size": 12},
+        name=f"Scale: {text} (label)",
+        legendgroup="scale",
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    return [bar, label]
 
 
 def _zoom(lats: list[float], lons: list[float], height: int, width: int = 900) -> float:
@@ -199,8 +215,9 @@ def route_map(
             showlegend=False,
         )
     )
-    fig.add_trace(_scale_trace(lats, lons))
-    lats.append(fig.data[-1].lat[1])
+    scale = _scale_traces(lats, lons)
+    fig.add_traces(scale)
+    lats.append(scale[0].lat[1])
     fig.update_layout(
         map={
             "style": map_style,

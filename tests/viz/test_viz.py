@@ -158,14 +158,15 @@ def test_route_map_default_needs_no_tiles_and_has_routes_stops_pharmacy_and_a_sc
     assert fig.layout.map.style == PLAIN_STYLE == "white-bg"
     assert all(t.type == "scattermap" for t in fig.data)
     assert len([t for t in fig.data if t.mode == "lines"]) == 2
-    assert len([t for t in fig.data if t.mode == "markers+text"]) == 2
+    assert len([t for t in fig.data if t.mode == "markers+text" and t.name.startswith("Van")]) == 2
     assert any(t.name == "Lakeshore LTC Pharmacy" for t in fig.data)
     scale = next(t for t in fig.data if str(t.name).startswith("Scale"))
     # the points span 0.077 deg of longitude at 42 N: 6.4 km, a quarter of it is 1.6 km -> a 1 km bar
     assert scale_km([42.0, 42.13], [-87.765, -87.6877]) == 1
     km = scale.meta["scale_km"]
     assert scale.name == f"Scale: {km:g} km" and km == 1
-    assert list(scale.text) == ["", "1 km", "", ""]
+    label = next(t for t in fig.data if t.name == "Scale: 1 km (label)")
+    assert list(label.text) == ["1 km"] and label.showlegend is False
     lon0, lon1 = scale.lon[1], scale.lon[2]
     length = (lon1 - lon0) * 111.32 * math.cos(math.radians(42.065))
     assert length == pytest.approx(km, rel=1e-3)

@@ -44,22 +44,22 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     height=420,
+    # pixel widths that add up to the page's width on a 1,366 px laptop screen (hover shows more)
+    column_order=widgets.BATCH_COLUMNS,
     column_config={
-        "Batch": st.column_config.TextColumn(width="small"),
-        "Line": st.column_config.TextColumn(width="small"),
-        "Facility": st.column_config.TextColumn(width="medium"),
-        "Kind": st.column_config.TextColumn(width="small"),
-        "Class": st.column_config.TextColumn(width="small"),
-        "Cards": st.column_config.NumberColumn(width="small"),
-        "Totes": st.column_config.TextColumn(width="small", help="shared = rides in a facility tote"),
-        "Packed": st.column_config.TextColumn(width="small"),
-        "Ready": st.column_config.TextColumn(width="small", help="verified by the pharmacist"),
-        "Deadline": st.column_config.TextColumn(width="small"),
+        "Batch": st.column_config.TextColumn(width=56),
+        "Line": st.column_config.TextColumn(width=84),
+        "Facility": st.column_config.TextColumn(width=160),
+        "Class": st.column_config.TextColumn(width=84),
+        "Cards": st.column_config.NumberColumn(width=46),
+        "Totes": st.column_config.TextColumn(width=54, help="shared = rides in a facility tote"),
+        "Packed": st.column_config.TextColumn(width=86),
+        "Deadline": st.column_config.TextColumn(width=62),
         "Slack (min)": st.column_config.NumberColumn(
-            "Slack", width="small", help="minutes between verified and the deadline"
+            "Slack", width=46, help="minutes between verified and the deadline"
         ),
-        "Flags": st.column_config.TextColumn(width="small"),
-        "Delivery": st.column_config.TextColumn(width="medium", help="the route and stop that deliver it"),
+        "Flags": st.column_config.TextColumn(width=76),
+        "Delivery": st.column_config.TextColumn(width=140, help="the route and stop that deliver it"),
     },
 )
 st.markdown("**Packing lists for the technicians**")

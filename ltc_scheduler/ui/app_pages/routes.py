@@ -44,24 +44,29 @@ with left:
         width="stretch",
         key="route_map",
     )
-    toggle, caption = st.columns([1, 3], vertical_alignment="center")
-    toggle.toggle(
+    st.toggle(
         "Street map",
         value=state.tiles_by_default(),
         key=state.MAP_TILES_KEY,
         help="Street tiles come from the internet (Carto); leave this off where the pharmacy's "
         "network cannot reach them. LTC_MAP_STYLE sets what the page starts with.",
     )
-    caption.caption(widgets.map_style_caption(style_text(state.map_style())))
+    st.caption(widgets.map_style_caption(style_text(state.map_style())))
 
 if not chosen:
     with right:
         st.markdown("**All routes**")
         st.dataframe(
-            routes[["Route", "Departs", "Back", "Stops", "Totes", "km"]],
+            routes[["Route", "Departs", "Back", "Stops", "km"]],  # the rest under Route details
             hide_index=True,
             width="stretch",
-            column_config={"Route": st.column_config.TextColumn(width="medium")},
+            column_config={
+                "Route": st.column_config.TextColumn(width=110),
+                "Departs": st.column_config.TextColumn(width=60),
+                "Back": st.column_config.TextColumn(width=52),
+                "Stops": st.column_config.NumberColumn(width=48),
+                "km": st.column_config.NumberColumn(width=50, format="%.1f"),
+            },
         )
         st.download_button(
             "Every driver manifest (one PDF)",
@@ -97,18 +102,18 @@ with right:
         f"{route_label(plan, problem, chosen)}</span>",
         unsafe_allow_html=True,
     )
-    a, b, c = st.columns(3)
+    a, b = st.columns(2)  # two tiles a row: labels and values fit a 1,366 px laptop screen
     a.metric("Departs", summary["Departs"], border=True)
     b.metric("Back", summary["Back"], border=True)
-    c.metric("Stops", int(summary["Stops"]), border=True)
-    a.metric("Totes", int(summary["Totes"]), border=True)
-    b.metric(
+    a.metric("Stops", int(summary["Stops"]), border=True)
+    b.metric("Totes", int(summary["Totes"]), border=True)
+    a.metric(
         "Cold / CS",
         f"{summary['Cold']} / {summary['Controlled']}",
         help="cold / controlled totes",
         border=True,
     )
-    c.metric("Distance", f"{summary['km']:.0f} km", border=True)
+    b.metric("Distance", f"{summary['km']:.0f} km", border=True)
     st.download_button(
         "Driver manifest (PDF)",
         lambda: manifest_pdf(plan, problem, chosen, run=run),
@@ -152,19 +157,21 @@ st.dataframe(
     cache.table(day, "stops", chosen),
     hide_index=True,
     width="stretch",
+    # pixel widths that add up to the page's width on a 1,366 px laptop screen (hover shows more)
+    column_order=widgets.STOP_COLUMNS,
     column_config={
-        "#": st.column_config.NumberColumn(width="small"),
-        "Stop": st.column_config.TextColumn(width="medium"),
-        "STAT": st.column_config.CheckboxColumn(width="small"),
-        "Address": st.column_config.TextColumn(width="medium"),
-        "Window": st.column_config.TextColumn(width="small"),
-        "ETA": st.column_config.TextColumn(width="small"),
-        "Totes": st.column_config.NumberColumn(width="small"),
-        "Cold": st.column_config.NumberColumn(width="small"),
-        "Controlled": st.column_config.NumberColumn("CS", width="small", help="controlled totes"),
-        "Service (min)": st.column_config.NumberColumn("Service", width="small", help="minutes at the stop"),
-        "Late (min)": st.column_config.NumberColumn("Late", width="small", help="minutes after the window"),
-        "Note": st.column_config.TextColumn(width="medium"),
+        "#": st.column_config.NumberColumn(width=34),
+        "Facility": st.column_config.TextColumn(width=165),
+        "Address": st.column_config.TextColumn(width=165),
+        "ETA": st.column_config.TextColumn(width=54),
+        "Window": st.column_config.TextColumn(width=90),
+        "Totes": st.column_config.NumberColumn(width=50),
+        "Cold": st.column_config.NumberColumn(width=46),
+        "Controlled": st.column_config.NumberColumn("CS", width=40, help="controlled totes"),
+        "Service (min)": st.column_config.NumberColumn("Service", width=60, help="minutes at the stop"),
+        "Late (min)": st.column_config.NumberColumn("Late", width=44, help="minutes after the window"),
+        "STAT": st.column_config.CheckboxColumn(width=44),
+        "Note": st.column_config.TextColumn(width=100, help="why a late stop is late"),
     },
 )
 route_problems = attention[attention["Stop"].str.startswith(route_label(plan, problem, chosen) + " ")]
