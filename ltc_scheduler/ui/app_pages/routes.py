@@ -10,7 +10,7 @@ from ltc_scheduler.exports.maps_links import maps_links
 from ltc_scheduler.exports.stops_csv import stops_csv
 from ltc_scheduler.ui import cache, state, widgets
 from ltc_scheduler.viz._common import route_color
-from ltc_scheduler.viz.route_map import route_map, style_text
+from ltc_scheduler.viz.route_map import style_text
 
 date = state.selected_date()
 day = cache.day_plan(date)
@@ -40,7 +40,7 @@ chosen = (
 left, right = st.columns([3, 2], gap="medium")
 with left:
     st.plotly_chart(
-        route_map(plan, problem, highlight=chosen or None, map_style=state.map_style(), height=520),
+        cache.route_map_figure(day, highlight=chosen, style=state.map_style(), height=520),
         width="stretch",
         key="route_map",
     )
@@ -81,7 +81,7 @@ if not chosen:
         )
         st.download_button(
             "Stops of all routes (CSV)",
-            stops_csv(plan, problem, run=run),
+            lambda: stops_csv(plan, problem, run=run),
             file_name=f"{date.isoformat()}_{run.stem()}_stops.csv",
             mime="text/csv",
             icon=":material/download:",
