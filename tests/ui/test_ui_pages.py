@@ -644,3 +644,21 @@ def test_packaging_page_explains_shared_totes_and_labels_deliveries(app_db: sa.E
         assert "shared" in set(table["Totes"])
         assert any("packed into a tote it shares" in c.value for c in at.caption)
     assert "0" not in set(table["Totes"])
+
+
+def test_the_page_cache_gives_the_published_plan_of_the_date_by_run(app_db: sa.Engine) -> None:
+    from ltc_scheduler.ui import cache
+
+    day = _published(app_db)
+    cached = cache.day_plan(DEMO_DATE)
+    assert cached is not None and cached.run.id == day.run.id
+    assert cached.plan == day.plan and cache.day_plan(DEMO_DATE).plan == day.plan  # second read: cache
+    assert cache.day_plan(DEMO_DATE + dt.timedelta(days=1)) is None
+    routes = cache.table(cached, "routes")
+    assert len(routes) == len(day.plan.routes)
+    assert list(cache.table(cached, "stops", 1)["#"]) == [s.seq for s in day.plan.routes[0].stops]
+    fig = cache.route_map_figure(cached, highlight=0, style="white-bg", height=520)
+    assert fig["layout"]["map"]["style"] == "white-bg"
+    assert sum(1 for t in fig["data"] if t.get("mode") == "lines") == len(day.plan.routes)
+    timeline = cache.timeline_figure(cached, now_min=None)
+    assert len(timeline["data"]) > 0
