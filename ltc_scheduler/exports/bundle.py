@@ -31,7 +31,10 @@ from ltc_scheduler.problem.model import PlanningProblem
 ROUTE_FORMATS: tuple[str, ...] = ("csv", "pdf", "gpx", "links")
 #: the day's paperwork in one file each: every manifest, every batch's packing list
 DAY_FORMATS: tuple[str, ...] = ("manifests-all", "packing-all")
-ALL_FORMATS: tuple[str, ...] = (*ROUTE_FORMATS, "packing", *DAY_FORMATS)
+#: the per-route files and the packing lists (what :func:`write_run_exports` writes by default)
+FILE_FORMATS: tuple[str, ...] = (*ROUTE_FORMATS, "packing")
+#: everything, also the day's print files (``ltc-scheduler export --format all``)
+ALL_FORMATS: tuple[str, ...] = (*FILE_FORMATS, *DAY_FORMATS)
 
 #: the file in every export folder that says which plan run it holds
 PLAN_NOTE = "PLAN.txt"
@@ -149,14 +152,15 @@ def write_run_exports(
     out_root: Path,
     *,
     routes: Sequence[int] | None = None,
-    formats: Sequence[str] = ALL_FORMATS,
+    formats: Sequence[str] = FILE_FORMATS,
     scope: str = "",
 ) -> Path:
     """Write the exports of plan run ``run`` into a new folder under ``out_root``; returns it.
 
     ``routes``: the route numbers (1-based places in ``plan.routes``; default every route);
-    ``formats``: csv, pdf, gpx, links, packing, manifests-all, packing-all; ``scope`` is added to
-    the folder's name when only part of the run is exported. Written atomically (see the module
+    ``formats``: csv, pdf, gpx, links, packing (the default), manifests-all, packing-all (or
+    :data:`ALL_FORMATS`); ``scope`` is added to the folder's name when only part of the run is
+    exported. Written atomically (see the module
     docstring): on any error the temporary folder is removed and the error raised; an earlier
     folder of the same name is replaced only once the new one is complete.
     """
