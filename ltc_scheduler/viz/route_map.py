@@ -19,7 +19,17 @@ from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
 from ltc_scheduler.viz._common import FONT, UNSERVED_COLOR, route_color
 
-_LEGEND_PX = 64  # room under the map for the legend
+_LEGEND_PX = 64  # room under the map for the legend (a few routes)
+_LEGEND_ROW_PX = 22  # one line of legend entries
+_LEGEND_PER_ROW = 4  # entries on one line in the map's column on a 1,366 px screen
+
+
+def legend_px(entries: int) -> int:
+    """Room under the map for a legend of ``entries`` names, so a day with many routes does not
+    squeeze the map itself."""
+    return max(_LEGEND_PX, _LEGEND_ROW_PX * math.ceil(entries / _LEGEND_PER_ROW) + 12)
+
+
 _WIDTH_PX = 600  # the map's width when fitting the zoom: its column on a 1,366 px laptop screen
 
 #: the default: a plain background, nothing fetched from the internet
@@ -215,6 +225,7 @@ def route_map(
             showlegend=False,
         )
     )
+    legend = legend_px(sum(1 for t in fig.data if t.showlegend is not False) + 2)  # scale, long name
     scale = _scale_traces(lats, lons)
     fig.add_traces(scale)
     lats.append(scale[0].lat[1])
@@ -222,10 +233,10 @@ def route_map(
         map={
             "style": map_style,
             "center": {"lat": (max(lats) + min(lats)) / 2, "lon": (max(lons) + min(lons)) / 2},
-            "zoom": _zoom(lats, lons, height - _LEGEND_PX, _WIDTH_PX),
+            "zoom": _zoom(lats, lons, height - _LEGEND_PX, _WIDTH_PX),  # the map, legend aside
         },
-        height=height,
-        margin={"l": 0, "r": 0, "t": 0, "b": _LEGEND_PX},
+        height=height - _LEGEND_PX + legend,
+        margin={"l": 0, "r": 0, "t": 0, "b": legend},
         font={"family": FONT, "size": 13},
         legend={
             "orientation": "h",

@@ -221,3 +221,13 @@ def test_timeline_marks_now_only_when_it_is_inside_the_day() -> None:
     assert [a.text for a in fig.layout.annotations] == ["now 09:30"]
     assert fig.layout.shapes[0].x0 == dt.datetime(2026, 11, 26, 9, 30)
     assert timeline(plan, problem, now_min=-600).layout.shapes == ()
+
+
+def test_a_day_of_many_routes_gets_legend_room_without_shrinking_the_map() -> None:
+    plan, problem = sample_plan(), sample_problem()
+    few = route_map(plan, problem, height=520)
+    many_plan = replace(plan, routes=tuple(replace(plan.routes[1], trip_no=k) for k in range(1, 29)))
+    many = route_map(many_plan, problem, height=520)
+    assert few.layout.height == 520 and few.layout.margin.b == 64
+    assert many.layout.margin.b == 22 * 8 + 12  # 28 routes + pharmacy + scale: 8 lines of 4
+    assert many.layout.height - many.layout.margin.b == few.layout.height - few.layout.margin.b == 456
