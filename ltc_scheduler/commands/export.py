@@ -9,7 +9,7 @@ import typer
 
 from ltc_scheduler.errors import BadInput
 
-FORMATS = ("csv", "pdf", "gpx", "links", "packing", "all")
+FORMATS = ("csv", "pdf", "gpx", "links", "packing", "manifests-all", "packing-all", "all")
 
 
 def _parse_date(value: str) -> dt.date:
@@ -30,7 +30,7 @@ def run_export(
     vehicles as they were when it was made), not from today's master data."""
     from ltc_scheduler.db import plans as plan_records
     from ltc_scheduler.db.engine import make_engine, session_scope
-    from ltc_scheduler.exports.bundle import ALL_FORMATS, PLAN_NOTE, write_run_exports
+    from ltc_scheduler.exports.bundle import ALL_FORMATS, DAY_FORMATS, PLAN_NOTE, write_run_exports
     from ltc_scheduler.exports.common import RunTag, find_route, route_slug
 
     if fmt not in FORMATS:
@@ -64,7 +64,7 @@ def run_export(
         scope.insert(0, route_slug(plan, problem, no))
     formats = ALL_FORMATS if fmt == "all" else (fmt,)
     if route is not None:
-        formats = tuple(f for f in formats if f != "packing") or formats
+        formats = tuple(f for f in formats if f not in ("packing", *DAY_FORMATS)) or formats
     try:
         folder = write_run_exports(
             plan, problem, tag, out, routes=numbers, formats=formats, scope="_".join(scope)
@@ -92,7 +92,8 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option(
             "all",
             "--format",
-            help="csv (stops), pdf (driver manifest), gpx, links (Google Maps), packing or all",
+            help="csv (stops), pdf (driver manifest), gpx, links (Google Maps), packing, "
+            "manifests-all (every manifest in one PDF), packing-all (every packing list in one PDF) or all",
         ),
         out: Path = typer.Option(
             Path("exports"),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ltc_scheduler.exports.common import RunTag, route_label, route_order, route_slug
 from ltc_scheduler.exports.gpx import route_gpx
-from ltc_scheduler.exports.manifest_pdf import manifest_pdf
+from ltc_scheduler.exports.manifest_pdf import day_manifests_pdf, manifest_pdf
 from ltc_scheduler.exports.maps_links import maps_links
 from ltc_scheduler.exports.packing_list import packing_list_csv, packing_list_pdf
 from ltc_scheduler.exports.stops_csv import stops_csv
@@ -29,7 +29,12 @@ from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.model import PlanningProblem
 
 ROUTE_FORMATS: tuple[str, ...] = ("csv", "pdf", "gpx", "links")
-ALL_FORMATS: tuple[str, ...] = (*ROUTE_FORMATS, "packing")
+#: the day's paperwork in one file each: every manifest, every batch's packing list
+DAY_FORMATS: tuple[str, ...] = ("manifests-all", "packing-all")
+#: the per-route files and the packing lists (what :func:`write_run_exports` writes by default)
+FILE_FORMATS: tuple[str, ...] = (*ROUTE_FORMATS, "packing")
+#: everything, also the day's print files (``ltc-scheduler export --format all``)
+ALL_FORMATS: tuple[str, ...] = (*FILE_FORMATS, *DAY_FORMATS)
 
 #: the file in every export folder that says which plan run it holds
 PLAN_NOTE = "PLAN.txt"
@@ -100,6 +105,35 @@ def write_packing_lists(
     ]
 
 
+def manifests_all_name(plan: Plan) -> str:
+    """``"2026-12-01_all_manifests.pdf"``."""
+    return f"{plan.date.isoformat()}_all_manifests.pdf"
+
+
+def packing_all_name(plan: Plan) -> str:
+    """``"2026-12-01_all_packing_lists.pdf"``."""
+    return f"{plan.date.isoformat()}_all_packing_lists.pdf"
+
+
+def write_day_files(
+    plan: Plan,
+    problem: PlanningProblem,
+    out_dir: Path,
+    formats: Sequence[str] = DAY_FORMATS,
+    *,
+    run: RunTag | None = None,
+) -> list[Path]:
+    """The day's print files into ``out_dir``: every route's manifest in one PDF
+    (``manifests-all``) and every batch's packing list, a page each, in one PDF (``packing-all``)."""
+    written: list[Path] = []
+    if "manifests-all" in formats:
+        written.append(_write(out_dir / manifests_all_name(plan), day_manifests_pdf(plan, problem, run=run)))
+    if "packing-all" in formats:
+        data = packing_list_pdf(plan, problem, run=run, page_per_batch=True)
+        written.append(_write(out_dir / packing_all_name(plan), data))
+    return written
+
+
 def _note(plan: Plan, problem: PlanningProblem, run: RunTag, files: dict[str, str]) -> str:
     lines = [
         f"{problem.depot.name}: dispatch exports for {plan.date.isoformat()}",
@@ -118,16 +152,17 @@ def write_run_exports(
     out_root: Path,
     *,
     routes: Sequence[int] | None = None,
-    formats: Sequence[str] = ALL_FORMATS,
+    formats: Sequence[str] = FILE_FORMATS,
     scope: str = "",
 ) -> Path:
     """Write the exports of plan run ``run`` into a new folder under ``out_root``; returns it.
 
     ``routes``: the route numbers (1-based places in ``plan.routes``; default every route);
-    ``formats``: csv, pdf, gpx, links, packing; ``scope`` is added to the folder's name when only
-    part of the run is exported. Written atomically (see the module docstring): on any error the
-    temporary folder is removed and the error raised; an earlier folder of the same name is
-    replaced only once the new one is complete.
+    ``formats``: csv, pdf, gpx, links, packing (the default), manifests-all, packing-all (or
+    :data:`ALL_FORMATS`); ``scope`` is added to the folder's name when only part of the run is
+    exported. Written atomically (see the module
+    docstring): on any error the temporary folder is removed and the error raised; an earlier
+    folder of the same name is replaced only once the new one is complete.
     """
     _check_formats(formats)
     out_root.mkdir(parents=True, exist_ok=True)
@@ -144,6 +179,12 @@ def write_run_exports(
         if "packing" in formats:
             for path in write_packing_lists(plan, problem, tmp, run=run):
                 files[path.name] = "packing list, every batch"
+        for path in write_day_files(plan, problem, tmp, [f for f in formats if f in DAY_FORMATS], run=run):
+            files[path.name] = (
+                "every route's driver manifest, one file to print"
+                if path.name == manifests_all_name(plan)
+                else "every batch's packing list, a page each, one file to print"
+            )
         _write(tmp / PLAN_NOTE, _note(plan, problem, run, files))
         _replace_folder(tmp, target)
     except BaseException:

@@ -4,6 +4,10 @@ Contents: pharmacy header, route/vehicle/driver, departure and return, the stops
 address, ETA, delivery window and totes (cold and controlled flagged), then a controlled-substance
 count sheet per stop with printed-name and signature lines for the receiving nurse.
 Deliberately contains **no resident names or ids**: the driver only needs facilities and totes.
+
+:func:`day_manifests_pdf` prints every route's manifest into one file (the dispatcher's morning
+paperwork): each route starts on a new page with its title and label. A stop list or count sheet
+that runs onto the next page repeats its heading there (``Stop 4: Maple Grove (continued)``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from ltc_scheduler.exports.common import (
     RunTag,
     get_route,
     route_label,
+    route_order,
     stop_order_lines,
     stop_rows,
     vehicle_name,
@@ -30,11 +35,39 @@ _COLD_FILL = (219, 234, 254)
 def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int, *, run: RunTag | None = None) -> bytes:
     """The manifest of route ``route_no`` (1-based place in ``plan.routes``) as PDF bytes; the
     header names the plan run (``run``) so a sheet can be matched to its plan."""
+    pdf = LetterPdf(_footer(plan, problem, route_no))
+    _draw_manifest(pdf, plan, problem, route_no, run)
+    return bytes(pdf.output())
+
+
+def day_manifests_pdf(plan: Plan, problem: PlanningProblem, *, run: RunTag | None = None) -> bytes:
+    """Every route's manifest in one PDF, by vehicle and trip; each starts on a new page and keeps
+    its own footer. A plan without routes gives one page that says so."""
+    numbers = route_order(plan, problem)
+    pdf = LetterPdf(f"{problem.depot.name} - {plan.date.isoformat()} - driver manifests")
+    if not numbers:
+        pdf.add_page()
+        pdf.heading(f"{problem.depot.name} - driver manifests, {plan.date.isoformat()}", 13)
+        pdf.text_line("This plan has no routes.", size=10, style="B")
+    for no in numbers:
+        pdf.footer_text = latin1(_footer(plan, problem, no))
+        _draw_manifest(pdf, plan, problem, no, run)
+    return bytes(pdf.output())
+
+
+def _footer(plan: Plan, problem: PlanningProblem, route_no: int) -> str:
+    return f"{problem.depot.name} - {plan.date.isoformat()} - {route_label(plan, problem, route_no)}"
+
+
+def _draw_manifest(
+    pdf: LetterPdf, plan: Plan, problem: PlanningProblem, route_no: int, run: RunTag | None
+) -> None:
+    """Add route ``route_no``'s manifest to ``pdf``, starting on a new page."""
     route = get_route(plan, route_no)
     label = route_label(plan, problem, route_no)
     rows = stop_rows(plan, problem, route_no)
     depot = problem.depot
-    pdf = LetterPdf(f"{depot.name} - {plan.date.isoformat()} - {label}")
+    pdf.continued = None
     pdf.add_page()
 
     # --- pharmacy header
@@ -85,6 +118,7 @@ def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int, *, run: Ru
     # --- the stops in order
     pdf.heading("Stops", 12)
     pdf.set_font("helvetica", "", 9)
+    pdf.continued = f"{label} - stops (continued)"
     with pdf.table(
         col_widths=(8, 74, 15, 25, 13, 12, 12, 33),
         text_align=("CENTER", "LEFT", "CENTER", "CENTER", "CENTER", "CENTER", "CENTER", "LEFT"),
@@ -115,6 +149,7 @@ def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int, *, run: Ru
             row.cell(str(r.cold) if r.cold else "-")
             row.cell(str(r.controlled) if r.controlled else "-")
             row.cell(latin1("; ".join(notes)))
+    pdf.continued = None
     pdf.ln(2)
     pdf.text_line(
         "COLD = refrigerated items: keep in the cooler, hand over first and have them put in the "
@@ -141,6 +176,7 @@ def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int, *, run: Ru
             pdf.add_page()
         pdf.heading(f"Stop {r.sequence}: {r.facility}  (ETA {r.eta}, {r.controlled} controlled tote(s))", 10)
         pdf.set_font("helvetica", "", 9)
+        pdf.continued = f"Stop {r.sequence}: {r.facility} (continued) - {label}"
         with pdf.table(
             col_widths=(30, 90, 18, 18, 30),
             text_align=("LEFT", "LEFT", "CENTER", "CENTER", "CENTER"),
@@ -170,4 +206,4 @@ def manifest_pdf(plan: Plan, problem: PlanningProblem, route_no: int, *, run: Ru
         pdf.ln(10)
         pdf.signature_line("Driver signature:", third * 1.25)
         pdf.ln(12)
-    return bytes(pdf.output())
+        pdf.continued = None

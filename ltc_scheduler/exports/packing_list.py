@@ -93,10 +93,16 @@ def packing_list_csv(
 
 
 def packing_list_pdf(
-    plan: Plan, problem: PlanningProblem, batch_keys: list[str] | None = None, *, run: RunTag | None = None
+    plan: Plan,
+    problem: PlanningProblem,
+    batch_keys: list[str] | None = None,
+    *,
+    run: RunTag | None = None,
+    page_per_batch: bool = False,
 ) -> bytes:
     """A printable packing list: one block per batch (line, times, facility, flags, order lines);
-    the header names the plan run (``run``)."""
+    the header names the plan run (``run``). ``page_per_batch``: every batch starts on a page of
+    its own (the day's packing lists in one file, one sheet per batch to hand out)."""
     by_id = orders_by_id(problem)
     pdf = LetterPdf(f"{problem.depot.name} - packing list {plan.date.isoformat()}")
     pdf.add_page()
@@ -107,15 +113,12 @@ def packing_list_pdf(
     if run is not None:
         pdf.cell(0, 5, latin1(run.text().capitalize()), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    for b in _batches(plan, batch_keys):
-        if pdf.get_y() > pdf.h - 60:
+    for i, b in enumerate(_batches(plan, batch_keys)):
+        if (page_per_batch and i > 0) or pdf.get_y() > pdf.h - 60:
             pdf.add_page()
         flags = [f for f, on in (("COLD", b.cold), ("CONTROLLED", b.controlled), ("STAT", b.stat)) if on]
-        pdf.heading(
-            f"{b.key}  {facility_name(problem, b.facility_id)}{' / ' + b.unit if b.unit else ''}"
-            + (f"  [{', '.join(flags)}]" if flags else ""),
-            11,
-        )
+        where = f"{b.key}  {facility_name(problem, b.facility_id)}{' / ' + b.unit if b.unit else ''}"
+        pdf.heading(where + (f"  [{', '.join(flags)}]" if flags else ""), 11)
         pdf.text_line(
             f"{_line_name(problem, b.line_id)}: pack {clock(b.start_min)}-{clock(b.end_min)}, verified by "
             f"{clock(b.verify_end_min)}, deadline {clock(b.deadline_min)}. "
@@ -125,6 +128,7 @@ def packing_list_pdf(
         )
         pdf.ln(1)
         pdf.set_font("helvetica", "", 8)
+        pdf.continued = f"{where} (continued)"
         with pdf.table(
             col_widths=(28, 22, 78, 14, 14, 14, 20),
             text_align=("LEFT", "CENTER", "LEFT", "CENTER", "CENTER", "CENTER", "CENTER"),
@@ -145,5 +149,6 @@ def packing_list_pdf(
                 row.cell(str(o.doses) if o else "")
                 row.cell("yes" if o and o.cold else "")
                 row.cell("yes" if o and o.controlled else "")
+        pdf.continued = None
         pdf.ln(4)
     return bytes(pdf.output())

@@ -30,21 +30,39 @@ def latin1(text: object) -> str:
 
 
 class LetterPdf(FPDF):
-    """Portrait US Letter with a running footer ``title - page x of y``."""
+    """Portrait US Letter with a running footer ``title - page x of y``.
+
+    Several documents can share one PDF (the day's manifests in one file): set :attr:`footer_text`
+    before a document's first :meth:`add_page`; each page keeps the footer it started with.
+    While :attr:`continued` is set, a page that starts in the middle of a section (a table running
+    onto the next page) repeats it at the top, so the page says which stop or batch it continues.
+    """
 
     def __init__(self, footer_text: str) -> None:
         super().__init__(orientation="P", unit="mm", format="Letter")
         self.footer_text = latin1(footer_text)
+        self._page_footer = self.footer_text
+        #: heading repeated at the top of a page a section runs onto (``None``: nothing to repeat)
+        self.continued: str | None = None
         self.set_margins(12, 12, 12)
         self.set_auto_page_break(auto=True, margin=16)
         self.set_title(self.footer_text)
         self.set_creator("LTC Scheduler")
 
+    def header(self) -> None:
+        self._page_footer = self.footer_text
+        if self.continued:
+            family, style, size = self.font_family, self.font_style, self.font_size_pt
+            self.set_font("helvetica", "B", 10)
+            self.cell(0, 5.5, latin1(self.continued), new_x="LMARGIN", new_y="NEXT")
+            self.ln(1)
+            self.set_font(family, style, size)
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("helvetica", "", 8)
         self.set_text_color(110, 110, 110)
-        self.cell(0, 5, f"{self.footer_text} - page {self.page_no()} of {{nb}}", align="C")
+        self.cell(0, 5, f"{self._page_footer} - page {self.page_no()} of {{nb}}", align="C")
         self.set_text_color(0, 0, 0)
 
     @property

@@ -47,7 +47,33 @@ def selected_date() -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.today()
 
 
+#: the Routes page's "Street map" toggle
+MAP_TILES_KEY = "map_tiles"
+#: the tile style the toggle switches on when ``LTC_MAP_STYLE`` names none
+DEFAULT_TILES = "carto-positron"
+
+
+def configured_map_style() -> str:
+    """``LTC_MAP_STYLE``: ``white-bg`` (the default: a plain map that needs no internet) or a tile
+    style such as ``carto-positron`` for a site whose browsers reach the tile server."""
+    from ltc_scheduler.viz.route_map import PLAIN_STYLE
+
+    return (os.environ.get("LTC_MAP_STYLE") or PLAIN_STYLE).strip()
+
+
+def tiles_by_default() -> bool:
+    from ltc_scheduler.viz.route_map import PLAIN_STYLE
+
+    return configured_map_style() != PLAIN_STYLE
+
+
 def map_style() -> str:
-    """The basemap of the route map: Carto's free tiles by default (no API key); ``LTC_MAP_STYLE=white-bg``
-    for a plain background where the browser has no internet access."""
-    return os.environ.get("LTC_MAP_STYLE") or "carto-positron"
+    """The basemap of the route map: the plain map unless street tiles are on (the page's toggle,
+    which starts from ``LTC_MAP_STYLE``)."""
+    from ltc_scheduler.viz.route_map import PLAIN_STYLE
+
+    on = st.session_state.get(MAP_TILES_KEY, tiles_by_default())
+    if not on:
+        return PLAIN_STYLE
+    configured = configured_map_style()
+    return configured if configured != PLAIN_STYLE else DEFAULT_TILES

@@ -117,3 +117,63 @@ def packaging_tiles(plan: Plan) -> None:
         help="STAT batches / batches ready after their deadline",
         border=True,
     )
+
+
+#: the stop table's columns on the Routes page ("Stop", the full label, is left to the other tables)
+STOP_COLUMNS: tuple[str, ...] = (
+    "#",
+    "Facility",
+    "Address",
+    "ETA",
+    "Window",
+    "Totes",
+    "Cold",
+    "Controlled",
+    "Service (min)",
+    "Late (min)",
+    "STAT",
+    "Note",
+)
+
+#: the batch table's columns on the Packaging page (kind and ready time are in the Gantt's hover)
+BATCH_COLUMNS: tuple[str, ...] = (
+    "Batch",
+    "Line",
+    "Facility",
+    "Class",
+    "Cards",
+    "Totes",
+    "Packed",
+    "Deadline",
+    "Slack (min)",
+    "Flags",
+    "Delivery",
+)
+
+
+def map_style_caption(text: str) -> str:
+    """The line under the route map that says which basemap is on."""
+    return f":material/map: {text}"
+
+
+def attention_table(frame: pd.DataFrame, *, title: str = "Unserved and late stops") -> None:
+    """The unserved and late stops with their reasons (a success line when there are none)."""
+    st.subheader(title)
+    if frame.empty:
+        st.success("Every stop is delivered inside its window.", icon=":material/check_circle:")
+        return
+    unserved = int((frame["Problem"] == "unserved").sum())
+    late = len(frame) - unserved
+    st.caption(f"{unserved} unserved, {late} late")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Stop": st.column_config.TextColumn(width="medium"),
+            "Facility": st.column_config.TextColumn(width="medium"),
+            "Problem": st.column_config.TextColumn(width="small"),
+            "Why": st.column_config.TextColumn(width="large"),
+            "Batches": st.column_config.TextColumn(width="small"),
+        },
+    )

@@ -9,20 +9,24 @@ import plotly.graph_objects as go
 from ltc_scheduler.enums import OrderClass
 from ltc_scheduler.problem.clock import clock
 
-#: colour-blind-friendly palette for routes (repeats after 12)
+#: what a late stop is drawn in (timeline markers, map hover) and an unserved facility
+LATE_COLOR = "#dc2626"
+UNSERVED_COLOR = "#6b7280"
+
+#: palette for routes (repeats after 12): no reds, oranges or greys, which mean late or unserved
 ROUTE_COLORS: tuple[str, ...] = (
     "#1f77b4",
-    "#d62728",
     "#2ca02c",
     "#9467bd",
-    "#ff7f0e",
     "#17becf",
-    "#8c564b",
     "#e377c2",
     "#bcbd22",
-    "#7f7f7f",
     "#393b79",
     "#637939",
+    "#0b7285",
+    "#7b4173",
+    "#5c940d",
+    "#ae3ec9",
 )
 
 #: fixed colours per order class (urgent classes in warm colours)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import plotly.graph_objects as go
@@ -83,7 +84,6 @@ def gantt(plan: Plan, problem: PlanningProblem, *, color_by: str = "order_class"
         bars[group_of(b)].append((row, b.verify_start_min, b.verify_end_min, b, "verification"))  # type: ignore[arg-type]
 
     fig = go.Figure()
-    show_legend = len(bars) <= 14
     for (name, color), items in sorted(bars.items()):
         fig.add_trace(
             go.Bar(
@@ -125,7 +125,7 @@ def gantt(plan: Plan, problem: PlanningProblem, *, color_by: str = "order_class"
                     "packed %{customdata[6]}, verified %{customdata[7]}<br>deadline %{customdata[8]}"
                     "<br>flags: %{customdata[9]}<extra></extra>"
                 ),
-                showlegend=show_legend,
+                showlegend=True,  # facility colours need their names (the hover has them too)
             )
         )
     for label, shape in (("Cold", "/"), ("Controlled", "x")):
@@ -156,7 +156,9 @@ def gantt(plan: Plan, problem: PlanningProblem, *, color_by: str = "order_class"
         bargap=0.25,
         template="plotly_white",
         font={"family": FONT, "size": 13},
-        height=max(320, 90 + 56 * len(rows)),
+        # room for the legend above the bars: many facilities take several lines of it
+        height=max(320, 90 + 56 * len(rows))
+        + (22 * math.ceil(len(bars) / 3) if color_by == "facility" else 0),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
         hoverlabel={"bgcolor": "white"},

@@ -8,7 +8,15 @@ from ltc_scheduler.exports.common import facility_name, route_label
 from ltc_scheduler.plan.model import Plan
 from ltc_scheduler.problem.clock import clock
 from ltc_scheduler.problem.model import PlanningProblem
-from ltc_scheduler.viz._common import FONT, at, empty_figure, route_color, span_ms, style_time_axis
+from ltc_scheduler.viz._common import (
+    FONT,
+    LATE_COLOR,
+    at,
+    empty_figure,
+    route_color,
+    span_ms,
+    style_time_axis,
+)
 
 
 def timeline(plan: Plan, problem: PlanningProblem, *, now_min: int | None = None) -> go.Figure:
@@ -84,7 +92,7 @@ def timeline(plan: Plan, problem: PlanningProblem, *, now_min: int | None = None
                 marker={
                     "symbol": ["star" if s.stat else "circle" for s in stops],
                     "size": [13 if s.stat else 9 for s in stops],
-                    "color": ["#dc2626" if s.late_min else "white" for s in stops],
+                    "color": [LATE_COLOR if s.late_min else "white" for s in stops],
                     "line": {"color": "#111827", "width": 1},
                 },
                 showlegend=False,

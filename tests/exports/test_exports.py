@@ -523,3 +523,39 @@ def test_window_text_with_open_ends() -> None:
     assert window_text(None, 660) == "by 11:00"
     assert window_text(480, None) == "from 08:00"
     assert window_text(None, None) == ""
+
+
+def test_export_command_prints_the_day_in_one_file_each(planned_demo, tmp_path, monkeypatch) -> None:
+    from ltc_scheduler.cli import main
+    from ltc_scheduler.config import get_settings
+    from ltc_scheduler.db import plans
+    from ltc_scheduler.db.engine import make_engine, session_scope
+
+    eng = make_engine(planned_demo)
+    with session_scope(eng) as s:
+        run = plans.latest_plan_run(s, date=dt.date(2026, 12, 1))
+        plan = plans.load_plan_record(s, plan_run_id=run.id).plan
+    eng.dispose()
+    monkeypatch.setenv("DATABASE_URL", planned_demo)
+    get_settings.cache_clear()
+    try:
+        for fmt in ("manifests-all", "packing-all", "all"):
+            assert main(["export", "--date", "2026-12-01", "--format", fmt, "--out", str(tmp_path)]) == 0
+    finally:
+        get_settings.cache_clear()
+    stem = f"2026-12-01_{RunTag.of(run.id, run.created_at, run.timezone).stem()}"
+    assert sorted(p.name for p in (tmp_path / f"{stem}_manifests-all").iterdir()) == [
+        "2026-12-01_all_manifests.pdf",
+        "PLAN.txt",
+    ]
+    assert sorted(p.name for p in (tmp_path / f"{stem}_packing-all").iterdir()) == [
+        "2026-12-01_all_packing_lists.pdf",
+        "PLAN.txt",
+    ]
+    whole = tmp_path / stem
+    manifests = PdfReader(whole / "2026-12-01_all_manifests.pdf")
+    assert len(manifests.pages) >= len(plan.routes)
+    titled = [p.extract_text() for p in manifests.pages if "DRIVER MANIFEST" in p.extract_text()]
+    assert len(titled) == len(plan.routes)
+    packing = PdfReader(whole / "2026-12-01_all_packing_lists.pdf")
+    assert len(packing.pages) >= len(plan.batches)

@@ -332,7 +332,11 @@ def test_packaging_lists_every_batch(app_db: sa.Engine) -> None:
     assert len(table) == len(day.plan.batches)
     assert set(table["Batch"]) == {b.key for b in day.plan.batches}
     assert len(at.get("plotly_chart")) == 1
-    assert {b.label for b in at.get("download_button")} == {"Packing list (CSV)", "Packing list (PDF)"}
+    assert {b.label for b in at.get("download_button")} == {
+        "Packing list (CSV)",
+        "Packing list (PDF)",
+        "Every packing list (one PDF)",
+    }
     assert _metric(at, "Batches") == str(len(day.plan.batches))
     first = day.plan.batches[0].key
     at.selectbox(key="packing_batch").set_value(first).run()
@@ -515,3 +519,146 @@ def test_routes_page_shows_a_plan_as_it_was_made(
     assert not at.exception
     assert at.dataframe[0].value["Facility"].iloc[0] == old_facility
     assert "Renamed" not in " ".join(at.dataframe[0].value["Facility"])
+
+
+# --------------------------------------------------------------------------- the dashboard its users need
+
+
+def _sample():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "exports"))
+    from test_exports import sample_plan, sample_problem
+
+    return sample_plan(), sample_problem()
+
+
+def test_attention_table_lists_unserved_and_late_stops_with_reasons() -> None:
+    from dataclasses import replace
+
+    from ltc_scheduler.plan.model import UnservedStop
+    from ltc_scheduler.ui.tables import attention_frame
+
+    plan, problem = _sample()
+    plan = replace(
+        plan,
+        unserved=(
+            UnservedStop(13, "window closed before the batch was ready", ("B0003",)),
+            UnservedStop(99, "no vehicle can reach it inside its window", ("B0999",)),
+        ),
+    )
+    rows = attention_frame(plan, problem).to_dict("records")
+    assert rows == [
+        {
+            "Stop": "not delivered",
+            "Facility": "Maple Grove Care 3",
+            "Problem": "unserved",
+            "Why": "window closed before the batch was ready",
+            "Batches": "B0003",
+        },
+        {
+            "Stop": "not delivered",
+            "Facility": "Facility 99",
+            "Problem": "unserved",
+            "Why": "no vehicle can reach it inside its window",
+            "Batches": "B0999",
+        },
+        {
+            "Stop": "Van A · trip 1 · stop 3",
+            "Facility": "Maple Grove Care 2",
+            "Problem": "5 min late (STAT)",
+            "Why": "window closes at 12:00",
+            "Batches": "B0002, B0101",
+        },
+    ]
+
+
+def test_batch_and_stop_tables_name_stops_by_route_and_say_shared_totes() -> None:
+    from dataclasses import replace
+
+    from ltc_scheduler.ui.tables import SHARED_TOTE, batches_frame, stops_frame
+
+    plan, problem = _sample()
+    plan = replace(plan, batches=tuple(replace(b, totes=0) if b.key == "B0100" else b for b in plan.batches))
+    frame = batches_frame(plan, problem).set_index("Batch")
+    assert frame.loc["B0100", "Delivery"] == "Van A · trip 1 · stop 2"
+    assert frame.loc["B0100", "Totes"] == SHARED_TOTE == "shared"
+    assert frame.loc["B0000", "Totes"] == "1"
+    assert frame.loc["B0101", "Flags"] == "cold, STAT"
+    assert frame.loc["B0100", "Packed"] == "06:00-06:04"
+    stops = stops_frame(plan, problem, 1)
+    assert list(stops["Stop"]) == [f"Van A · trip 1 · stop {i}" for i in (1, 2, 3)]
+    assert list(stops["Note"]) == ["", "", "window closes at 12:00"]
+
+
+def test_routes_page_lists_problems_says_which_map_and_prints_the_day(app_db: sa.Engine, monkeypatch) -> None:
+    import json
+
+    from ltc_scheduler.exports.common import route_label
+
+    monkeypatch.delenv("LTC_MAP_STYLE", raising=False)
+    day = _published(app_db)
+    at = _app("routes")
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert fig["layout"]["map"]["style"] == "white-bg"
+    names = [t.get("name", "") for t in fig["data"]]
+    assert any(n.startswith("Scale: ") for n in names)
+    assert sum(1 for t in fig["data"] if t.get("mode") == "lines") == len(day.plan.routes)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Plain map: works without internet access" in captions
+    assert "Every driver manifest (one PDF)" in {b.label for b in at.get("download_button")}
+    late = sum(1 for r in day.plan.routes for s in r.stops if s.late_min > 0)
+    problems = [h.value for h in at.subheader]
+    assert "Unserved and late stops" in problems
+    if day.plan.unserved or late:
+        table = at.dataframe[1].value
+        assert len(table) == len(day.plan.unserved) + late
+        n = len(day.plan.unserved)
+        assert list(table["Why"][:n]) == [u.reason for u in day.plan.unserved]
+        assert list(table["Problem"][:n]) == ["unserved"] * n
+        assert all(table["Why"].str.len() > 0)
+    else:
+        assert any("Every stop is delivered inside its window" in s.value for s in at.success)
+    # street tiles are an opt-in: the toggle switches the map and the caption
+    at.toggle(key="map_tiles").set_value(True).run()
+    assert not at.exception
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert fig["layout"]["map"]["style"] == "carto-positron"
+    assert "Street map tiles (carto-positron)" in " ".join(c.value for c in at.caption)
+    # one route: its stops are labelled by vehicle, trip and stop
+    at.button_group(key="route_choice").set_value(1).run()
+    stops = at.dataframe[0].value
+    label = route_label(day.plan, day.problem, 1)
+    assert list(stops["Stop"]) == [f"{label} · stop {s.seq}" for s in day.plan.routes[0].stops]
+    assert _metric(at, "Distance").endswith(" km")
+
+
+def test_packaging_page_explains_shared_totes_and_labels_deliveries(app_db: sa.Engine) -> None:
+    day = _published(app_db)
+    at = _app("packaging")
+    table = at.dataframe[0].value
+    assert "Delivery" in table and "Route / stop" not in table
+    delivered = [d for d in table["Delivery"] if d and d != "unserved"]
+    assert delivered and all(" · stop " in d for d in delivered)
+    if any(b.totes == 0 for b in day.plan.batches):
+        assert "shared" in set(table["Totes"])
+        assert any("packed into a tote it shares" in c.value for c in at.caption)
+    assert "0" not in set(table["Totes"])
+
+
+def test_the_page_cache_gives_the_published_plan_of_the_date_by_run(app_db: sa.Engine) -> None:
+    from ltc_scheduler.ui import cache
+
+    day = _published(app_db)
+    cached = cache.day_plan(DEMO_DATE)
+    assert cached is not None and cached.run.id == day.run.id
+    assert cached.plan == day.plan and cache.day_plan(DEMO_DATE).plan == day.plan  # second read: cache
+    assert cache.day_plan(DEMO_DATE + dt.timedelta(days=1)) is None
+    routes = cache.table(cached, "routes")
+    assert len(routes) == len(day.plan.routes)
+    assert list(cache.table(cached, "stops", 1)["#"]) == [s.seq for s in day.plan.routes[0].stops]
+    fig = cache.route_map_figure(cached, highlight=0, style="white-bg", height=520)
+    assert fig["layout"]["map"]["style"] == "white-bg"
+    assert sum(1 for t in fig["data"] if t.get("mode") == "lines") == len(day.plan.routes)
+    timeline = cache.timeline_figure(cached, now_min=None)
+    assert len(timeline["data"]) > 0
