@@ -3,12 +3,11 @@
 import streamlit as st
 
 from ltc_scheduler import service
-from ltc_scheduler.ui import data, state, widgets
+from ltc_scheduler.ui import cache, data, state, widgets
 from ltc_scheduler.ui.kpis import plan_alerts, plan_kpis
-from ltc_scheduler.viz.timeline import timeline
 
 date = state.selected_date()
-day = data.load_day_plan(state.engine(), date=date, tz=state.timezone())
+day = cache.day_plan(date)  # read once per plan run (st.cache_data)
 widgets.page_header("Today", date, widgets.plan_caption(day, state.timezone()) if day else "")
 if day is None:
     widgets.no_plan(date)
@@ -34,7 +33,7 @@ st.caption(
     "Stops: white = on time, red = late, star = STAT."
 )
 st.plotly_chart(
-    timeline(day.plan, day.problem, now_min=data.now_min(date, state.timezone())),
+    cache.timeline_figure(day, now_min=data.now_min(date, state.timezone())),
     width="stretch",
     key="timeline",
 )
