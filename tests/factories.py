@@ -9,6 +9,8 @@ Sections:
   Chicago and two vans, described below.
 * **pipeline helpers** -- ``travel`` (a travel matrix from whole minutes), ``van``, ``hard_of``.
 * **mixed routing day** -- ``mixed_day``: a routing problem in seconds with every rule at once.
+* **exports sample** -- ``sample_problem``, ``sample_plan``: 14 facilities around Evanston, two vans;
+  route 1 has 3 stops (one cold, one controlled, one STAT), route 2 has 11 stops.
 
 The routing bridge day
 ----------------------
@@ -35,7 +37,7 @@ import numpy as np
 from ltc_scheduler.enums import FacilityKind, OrderClass, PackagingKind
 from ltc_scheduler.packing.solve import PackingParams
 from ltc_scheduler.packing.validate import validate_packing
-from ltc_scheduler.plan.model import Batch
+from ltc_scheduler.plan.model import Batch, LateStop, Plan, PlanRoute, PlanStop, SolveStats, UnservedStop
 from ltc_scheduler.problem.model import (
     Depot,
     Facility,
@@ -477,4 +479,224 @@ def mixed_day(seed: int = 7, n: int = 40) -> RoutingProblem:
         depot_window=(5 * HOUR_S, 20 * HOUR_S),
         reload_time=900,
         arc_cost="duration",
+    )
+
+
+# --------------------------------------------------------------------------- exports sample
+
+
+SAMPLE_DAY = dt.date(2026, 11, 26)
+
+RESIDENT_NAME = "Eleanor Rigby"  # must never reach a driver manifest
+
+
+def sample_problem() -> PlanningProblem:
+    """14 facilities around Evanston, 2 vans, 2 packaging lines, 1 order line per facility + extras."""
+    depot = Depot(1, "Lakeshore LTC Pharmacy", GeoPoint(42.0450, -87.6877), "1600 Sherman Ave, Evanston, IL")
+    facilities = tuple(
+        Facility(
+            id=10 + i,
+            external_id=f"F{i:02d}",
+            name=f"Maple Grove Care {i}",
+            kind=FacilityKind.SKILLED_NURSING,
+            location=GeoPoint(42.0 + i * 0.01, -87.70 - i * 0.005),
+            address=f"{100 + i} Main St, Evanston, IL",
+            beds=80,
+            windows=(TimeWindow(8 * 60, 12 * 60),),
+        )
+        for i in range(14)
+    )
+    orders = [
+        OrderLine(
+            100 + i,
+            f"RX{1000 + i}",
+            10 + i,
+            "",
+            500 + i,
+            7,
+            "Metformin 500 mg",
+            PackagingKind.MULTI_DOSE_BLISTER,
+            OrderClass.CYCLE_FILL,
+            4,
+            28,
+            False,
+            False,
+            -600,
+            12 * 60,
+        )
+        for i in range(14)
+    ]
+    orders.append(
+        OrderLine(
+            200,
+            "RX2000",
+            11,
+            "",
+            777,
+            8,
+            "Oxycodone 5 mg",
+            PackagingKind.UNIT_DOSE_CARD,
+            OrderClass.REFILL,
+            2,
+            30,
+            True,
+            False,
+            -600,
+            12 * 60,
+        )
+    )
+    orders.append(
+        OrderLine(
+            201,
+            "RX2001",
+            12,
+            "",
+            778,
+            9,
+            "Insulin glargine",
+            PackagingKind.VIAL_BOTTLE,
+            OrderClass.STAT,
+            1,
+            1,
+            False,
+            True,
+            7 * 60,
+            11 * 60,
+        )
+    )
+    lines = (
+        PackagingLine(1, "Blister line A", frozenset({PackagingKind.MULTI_DOSE_BLISTER}), 120),
+        PackagingLine(
+            2, "Unit-dose line", frozenset({PackagingKind.UNIT_DOSE_CARD, PackagingKind.VIAL_BOTTLE}), 90
+        ),
+    )
+    vehicles = (
+        Vehicle(1, "Van A", 40, 6, True, 7 * 60, 17 * 60, 8 * 60, 1),
+        Vehicle(2, "Van B", 40, 6, False, 7 * 60, 17 * 60, 8 * 60, 1),
+    )
+    return PlanningProblem(
+        date=SAMPLE_DAY,
+        timezone="America/Chicago",
+        depot=depot,
+        facilities=facilities,
+        orders=tuple(orders),
+        lines=lines,
+        verification=Verification(0.5, (PharmacistShift("RPh Kim", 6 * 60, 14 * 60),)),
+        vehicles=vehicles,
+    )
+
+
+def _sample_batch(key: str, fid: int, ids: tuple[int, ...], line: int, start: int, **kw: object) -> Batch:
+    base = dict(
+        key=key,
+        facility_id=fid,
+        unit="",
+        kind=PackagingKind.MULTI_DOSE_BLISTER,
+        order_line_ids=ids,
+        cards=4,
+        totes=1,
+        cold=False,
+        controlled=False,
+        order_class=OrderClass.CYCLE_FILL,
+        deadline_min=9 * 60,
+        line_id=line,
+        start_min=start,
+        end_min=start + 4,
+        verify_start_min=start + 5,
+        verify_end_min=start + 8,
+    )
+    base.update(kw)
+    return Batch(**base)  # type: ignore[arg-type]
+
+
+def sample_plan() -> Plan:
+    """Route 1: facilities 10, 11 (controlled), 12 (cold STAT, 5 min late); route 2: 13..23 (11 stops)."""
+    batches = [_sample_batch(f"B{i:04d}", 10 + i, (100 + i,), 1, 6 * 60 + 5 * i) for i in range(14)]
+    batches.append(
+        _sample_batch(
+            "B0100",
+            11,
+            (200,),
+            2,
+            6 * 60,
+            kind=PackagingKind.UNIT_DOSE_CARD,
+            controlled=True,
+            order_class=OrderClass.REFILL,
+        )
+    )
+    batches.append(
+        _sample_batch(
+            "B0101",
+            12,
+            (201,),
+            2,
+            6 * 60 + 10,
+            kind=PackagingKind.VIAL_BOTTLE,
+            cold=True,
+            order_class=OrderClass.STAT,
+            deadline_min=8 * 60,
+        )
+    )
+    r1 = PlanRoute(
+        vehicle_id=1,
+        trip_no=1,
+        depart_min=8 * 60,
+        return_min=10 * 60,
+        distance_m=23_400,
+        drive_s=3000,
+        stops=(
+            PlanStop(1, 10, 8 * 60 + 15, 8 * 60 + 15, 8 * 60 + 26, 1, 0, 0, ("B0000",), 480, 720),
+            PlanStop(2, 11, 8 * 60 + 40, 8 * 60 + 40, 8 * 60 + 52, 2, 0, 1, ("B0001", "B0100"), 480, 720),
+            PlanStop(
+                3,
+                12,
+                12 * 60 + 5,
+                12 * 60 + 5,
+                12 * 60 + 17,
+                2,
+                1,
+                0,
+                ("B0002", "B0101"),
+                480,
+                720,
+                late_min=5,
+                stat=True,
+            ),
+        ),
+    )
+    r2_stops = tuple(
+        PlanStop(
+            k + 1,
+            13 + k,
+            8 * 60 + 20 * k,
+            8 * 60 + 20 * k,
+            8 * 60 + 20 * k + 11,
+            1,
+            0,
+            0,
+            (f"B{3 + k:04d}",),
+            480,
+            720,
+        )
+        for k in range(11)
+    )
+    r2 = PlanRoute(
+        vehicle_id=2,
+        trip_no=1,
+        depart_min=7 * 60 + 45,
+        return_min=12 * 60 + 30,
+        stops=r2_stops,
+        distance_m=61_000,
+        drive_s=9000,
+    )
+    return Plan(
+        date=SAMPLE_DAY,
+        batches=tuple(batches),
+        routes=(r1, r2),
+        unserved=(UnservedStop(99, "no vehicle can reach it inside its window", ("B0999",)),),
+        late=(LateStop(12, 5, "window closes at 12:00"),),
+        stats=(
+            SolveStats("packing", "OPTIMAL", 1.5, 100.0, 100.0),
+            SolveStats("routing", "FEASIBLE", 2.0, 5000.0, 4500.0),
+        ),
     )

@@ -6,8 +6,8 @@ import datetime as dt
 import io
 from dataclasses import replace
 
+from factories import sample_plan, sample_problem
 from pypdf import PdfReader
-from test_exports import sample_plan, sample_problem
 
 from ltc_scheduler.exports.bundle import ALL_FORMATS, write_run_exports
 from ltc_scheduler.exports.common import RunTag, route_label, route_order

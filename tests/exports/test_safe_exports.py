@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import gpxpy
 import pytest
-from test_exports import sample_plan, sample_problem
+from factories import sample_plan, sample_problem
 
 from ltc_scheduler.exports.gpx import route_gpx
 from ltc_scheduler.exports.packing_list import packing_list_csv

@@ -7,12 +7,9 @@ order for Maple was added and rides on Van A's second trip at 15:41.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "exports"))
-from test_exports import sample_plan, sample_problem  # noqa: E402
+from factories import sample_plan, sample_problem
 
 from ltc_scheduler.enums import OrderClass  # noqa: E402
 from ltc_scheduler.plan.model import Plan, PlanRoute, PlanStop  # noqa: E402

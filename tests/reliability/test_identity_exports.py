@@ -11,14 +11,11 @@ import csv
 import datetime as dt
 import errno
 import io
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "exports"))
-from test_exports import sample_plan, sample_problem  # noqa: E402
+from factories import sample_plan, sample_problem
 
 from ltc_scheduler.errors import BadInput  # noqa: E402
 from ltc_scheduler.exports import bundle  # noqa: E402

@@ -181,10 +181,8 @@ def test_pharmacist_shift_can_be_added(demo_db: sa.Engine) -> None:
 
 
 def _sample():
-    import sys
 
-    sys.path.insert(0, str(Path(__file__).parents[1] / "exports"))
-    from test_exports import sample_plan, sample_problem
+    from factories import sample_plan, sample_problem
 
     return sample_plan(), sample_problem()
 
@@ -525,10 +523,8 @@ def test_routes_page_shows_a_plan_as_it_was_made(
 
 
 def _sample():
-    import sys
 
-    sys.path.insert(0, str(Path(__file__).parents[1] / "exports"))
-    from test_exports import sample_plan, sample_problem
+    from factories import sample_plan, sample_problem
 
     return sample_plan(), sample_problem()
 

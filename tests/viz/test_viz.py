@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "exports"))
-from test_exports import sample_plan, sample_problem  # noqa: E402
+from factories import sample_plan, sample_problem
 
 from ltc_scheduler.plan.model import Plan  # noqa: E402
 from ltc_scheduler.viz._common import CLASS_COLORS, route_color  # noqa: E402
