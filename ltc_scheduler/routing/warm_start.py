@@ -51,6 +51,9 @@ GRANULAR_FROM = 200
 #: weights of the wait and of the lateness in :func:`proximity` (per unit of time, in cost units)
 PROX_WAIT = 0.2
 PROX_LATE = 1.0
+#: the ruin removes strings near a seed stop by :func:`proximity` (else by distance), above
+#: GRANULAR_FROM stops
+RUIN_BY_PROXIMITY = True
 #: split-string: probability of stopping to grow the preserved part (SISR's beta)
 SPLIT_BETA = 0.01
 
@@ -399,20 +402,17 @@ def _save(k, routes, rlen, posd, seg, rmeta, bk_routes, bk_rlen, bk_posd, bk_seg
 def _search(
     routes, rlen, posd, seg, rmeta, route_of, pos_of,
     best_routes, best_rlen, best_cost_arr,
-    P, penalty, allowed, cap, cap2, vclass, n_classes, adj, near, n_near, n,
+    P, penalty, allowed, cap, cap2, vclass, n_classes, adj, near, n_near, n, backup,
     iters, t_from, t_to, seed, avg_removed, max_string, blink, beta,
 ):  # fmt: skip
-    """``iters`` SISR iterations from the current solution; the best one is kept in ``best_*``."""
+    """``iters`` SISR iterations from the current solution; the best one is kept in ``best_*``.
+    ``backup``: arrays shaped like the route state where touched routes are saved (scratch)."""
     if seed >= 0:
         np.random.seed(seed)
     cost = P[0]
     demand = P[6]
     K = routes.shape[0]
-    bk_routes = routes.copy()
-    bk_rlen = rlen.copy()
-    bk_posd = posd.copy()
-    bk_seg = seg.copy()
-    bk_rmeta = rmeta.copy()
+    bk_routes, bk_rlen, bk_posd, bk_seg, bk_rmeta = backup
     touched = np.zeros(K, dtype=np.bool_)
     touched_list = np.empty(K, dtype=np.int64)
     gone = np.zeros(route_of.shape[0], dtype=np.bool_)
@@ -662,7 +662,11 @@ def solve(
     P = _pack(p)
     vclass, n_classes = _classes(p)
     # the stops near each node, nearest first (a stop itself first)
-    sym = (p.cost + p.cost.T)[:, 1 : n + 1]
+    if RUIN_BY_PROXIMITY and n > GRANULAR_FROM:
+        sym = proximity(p)[:, 1 : n + 1]
+        sym[np.arange(1, n + 1), np.arange(n)] = -1.0  # a stop itself first
+    else:
+        sym = (p.cost + p.cost.T)[:, 1 : n + 1]
     adj = np.ascontiguousarray(np.argsort(sym, axis=1, kind="stable").astype(np.int64) + 1)
     near, n_near = _granular(p, n_near)
     routes = np.zeros((K, N), dtype=np.int64)
@@ -685,6 +689,7 @@ def solve(
         routes, rlen, posd, seg, rmeta, route_of, pos_of,
         best_routes, best_rlen, best_cost,
         P, p.penalty, p.allowed, p.cap, p.cap2, vclass, n_classes, adj, near, n_near, n,
+        tuple(np.empty_like(a) for a in (routes, rlen, posd, seg, rmeta)),
     )  # fmt: skip
     done = 0
     if n and K:
