@@ -567,7 +567,11 @@ def _solve_one(
 
             cs = warm_start.solve(core, remaining() * params.ruin_recreate_share, seed=params.seed)
             # the operators of the polish are chosen below, per solve (as after OR-Tools' start)
-            routing.CloseModelWithParameters(_search_params(params, remaining(), first, nodes))
+            # reading the routes in is one solution, not a search: without the solution limit it
+            # runs to the time limit (and refuses the routes when too little time is left)
+            close = _search_params(params, max(remaining(), 5.0), first, nodes)
+            close.solution_limit = 1
+            routing.CloseModelWithParameters(close)
             # the loading model: each trip's loadings at the pharmacy first, then its stops
             n = len(m.stops)
             seqs = [

@@ -421,3 +421,18 @@ def test_granular_is_off_on_small_problems_and_on_above_the_threshold():
     assert rr._granular(small, None)[1] == 0
     big = core(n=rr.GRANULAR_FROM + 10, k=60, seed=3)
     assert rr._granular(big, None)[1] == rr.GRANULAR
+
+
+def test_the_warm_start_is_read_in_even_when_it_used_nearly_all_the_time():
+    """Reading the routes into the OR-Tools model is bounded by one solution, not by the time
+    left: with 99.9 % of the budget spent on ruin-and-recreate the routes are still the start
+    (they used to be refused, leaving a day of breaks and two trips with no routes at all)."""
+    from test_routing_engine import mixed_day
+
+    from ltc_scheduler.routing.validate import validate_routing
+
+    p = mixed_day(seed=3, n=300)  # more stops than its 4 vehicles x 2 trips can serve
+    sol = solve_routing(p, RoutingParams(time_limit_s=2, ruin_recreate_share=0.999))
+    assert sol.stats["start"] == "ruin_recreate"
+    assert len(sol.trips) == 8 and len(sol.unserved) < 270
+    assert [v for v in validate_routing(p, sol) if v.hard] == []
