@@ -255,6 +255,73 @@ def _remove_marked(k, routes, rlen, gone):
     rlen[k] = j
 
 
+@njit(cache=True)
+def _best_insert_all(c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, blink, n):
+    """Cheapest feasible (vehicle, place, added cost) for stop ``c`` over every place of every
+    route; vehicle -1 if none (the search on problems of at most :data:`GRANULAR_FROM` stops)."""
+    cost, travel, service, win_a, win_b, nwin = P[0], P[1], P[2], P[3], P[4], P[5]
+    demand, demand2, vstart, vend, fixed = P[6], P[7], P[8], P[9], P[10]
+    release, maxspan, maxdrive = P[11], P[12], P[13]
+    best = _INF
+    bk = -1
+    bp = -1
+    seen[:] = False
+    last_b = win_b[c, nwin[c] - 1]
+    for k in range(routes.shape[0]):
+        if not allowed[c, k] or demand[c] > cap[k] or demand2[c] > cap2[k]:
+            continue
+        n_k = rlen[k]
+        if n_k == 0:
+            if seen[vclass[k]]:
+                continue  # one empty vehicle of each kind is enough
+            seen[vclass[k]] = True
+            delta = cost[0, c] + cost[c, 0] + fixed[k]
+            if delta >= best or travel[0, c] + service[c] + travel[c, 0] > maxdrive[k]:
+                continue
+            dep = max(vstart[k], release[c])
+            s = _earliest(win_a, win_b, nwin, c, dep + travel[0, c])
+            if s < _INF and s + service[c] + travel[c, 0] <= min(vend[k], dep + maxspan[k]):
+                best = delta
+                bk = k
+                bp = 0
+            continue
+        fix = fixed[k] if rmeta[k, 1] == 0 else 0
+        prev = 0
+        dep = seg[k, 0, 3]
+        for p in range(n_k + 1):
+            nxt = routes[k, p] if p < n_k else 0
+            if np.random.random() >= blink:
+                delta = cost[prev, c] + cost[c, nxt] - cost[prev, nxt] + fix
+                t_i = posd[k, p, 3]
+                if (
+                    delta < best
+                    and seg[k, t_i, 0] + demand[c] <= cap[k]
+                    and seg[k, t_i, 1] + demand2[c] <= cap2[k]
+                    and seg[k, t_i, 2] + travel[prev, c] + service[c] + travel[c, nxt] - travel[prev, nxt]
+                    <= maxdrive[k]
+                ):
+                    if release[c] > seg[k, t_i, 3]:  # the trip would leave later: check it whole
+                        if _fits_shifted(c, k, p, routes, rlen, seg, P, n):
+                            best = delta
+                            bk = k
+                            bp = p
+                    else:
+                        arr = dep + travel[prev, c]
+                        if arr <= last_b:
+                            s = _earliest(win_a, win_b, nwin, c, arr)
+                            la = posd[k, p, 2] if p < n_k else rmeta[k, 0]
+                            if s + service[c] + travel[c, nxt] <= la:
+                                best = delta
+                                bk = k
+                                bp = p
+            if p < n_k:
+                dep = posd[k, p, 1]
+                prev = nxt
+                if dep > last_b:
+                    break  # every later place arrives after the stop's last window
+    return bk, bp, best
+
+
 @njit(cache=True, inline="always")
 def _route_places(k, last_b, routes, rlen, posd, cand_k, cand_p, nc):
     """Append every place of route ``k`` up to the first one reached after ``last_b``."""
@@ -327,6 +394,10 @@ def _best_insert(
     stops are tried (before or after it); routes without stops are tried whole (one per kind of
     vehicle). Only when none of these fits are all places of all routes tried.
     """
+    if n_near == 0:
+        return _best_insert_all(
+            c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, blink, n
+        )
     demand, demand2, win_b, nwin = P[6], P[7], P[4], P[5]
     last_b = win_b[c, nwin[c] - 1]
     seen[:] = False
