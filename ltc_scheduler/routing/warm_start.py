@@ -18,6 +18,12 @@ departure to return capped, a fixed cost per used vehicle and a penalty per unse
 Insertion is checked in O(1) per place from cached earliest starts and latest arrivals, except
 when a stop's release would delay its trip (then the route is recomputed).
 
+On more than :data:`GRANULAR_FROM` stops the search is granular: a removed stop is tried only
+next to its :data:`GRANULAR` nearest stops (by :func:`proximity`, which prices the wait and the
+lateness between two windows), and everywhere only when none of those places fits; the ruin's
+strings are taken near the seed stop by the same measure. Smaller problems keep the every-place
+insertion the constants were tuned with (see ``benchmarks/README.md``, Gehring-Homberger).
+
 The inner loops are compiled by numba (``cache=True``: compiled once per machine, then loaded from
 ``__pycache__`` in about a second). The search is seeded and repeatable for a given number of
 iterations; a time-limited run stops between chunks of iterations.
