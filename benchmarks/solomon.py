@@ -61,6 +61,7 @@ def run_one(path: str, params: RoutingParams, bks: float | None) -> dict:
         "bks": bks,
         "gap_pct": None if gap is None else round(gap, 3),
         "status": sol.status,
+        "stats": {k: v for k, v in sol.stats.items() if k != "objectives"},
         "routes": [[int(v.stop_key) for v in t.visits] for t in sol.trips if t.visits],
     }
 

@@ -292,9 +292,11 @@ def _solve_one(
             # OR-Tools applies the closing time limit to reading the routes in too: with what is
             # left of the budget (or less, when the warm start overran it) it refuses routes that
             # are valid, and the day is left with no routes at all. The read gets its allowance.
-            routing.CloseModelWithParameters(
-                _search_params(params, max(remaining(), 4 * read_s), first, nodes)
-            )
+            # Reading the routes in is one solution, not a search: without a solution limit the
+            # read runs on to the time limit and leaves the polish nothing.
+            close = _search_params(params, max(remaining(), 4 * read_s), first, nodes)
+            close.solution_limit = 1
+            routing.CloseModelWithParameters(close)
             # the loading model: each trip's loadings at the pharmacy first, then its stops
             n = len(m.stops)
             seqs = [

@@ -18,6 +18,13 @@ departure to return capped, a fixed cost per used vehicle and a penalty per unse
 Insertion is checked in O(1) per place from cached earliest starts and latest arrivals, except
 when a stop's release would delay its trip (then the route is recomputed).
 
+On more than :data:`GRANULAR_FROM` stops the search is granular: a removed stop is tried only
+next to its :data:`GRANULAR` nearest stops (by :func:`proximity`, which prices the wait and the
+lateness between two windows), and everywhere only when none of those places beats opening a
+vehicle; the ruin's strings are taken near the seed stop by the same measure. Smaller problems
+keep the every-place insertion the constants were tuned with (``benchmarks/README.md``,
+Gehring-Homberger).
+
 The inner loops are compiled by numba (``cache=True``: compiled once per machine, then loaded from
 ``__pycache__`` in about a second). The search is seeded and repeatable for a given number of
 iterations; a time-limited run stops between chunks of iterations.
@@ -44,6 +51,16 @@ BLINK = 0.01
 #: 4x 0.42 %; a 300x drop 0.58 % vs 100x 0.41 %; see benchmarks/README.md)
 TEMP_START = 2.5
 TEMP_DROP = 100.0
+#: granular insertion: a removed stop is only tried next to its GRANULAR nearest stops (then, if
+#: none of those places fits, everywhere); problems of at most GRANULAR_FROM stops try every place
+GRANULAR = 40
+GRANULAR_FROM = 200
+#: weights of the wait and of the lateness in :func:`proximity` (per unit of time, in cost units)
+PROX_WAIT = 0.2
+PROX_LATE = 1.0
+#: the ruin removes strings near a seed stop by :func:`proximity` (else by distance), above
+#: GRANULAR_FROM stops
+RUIN_BY_PROXIMITY = True
 #: split-string: probability of stopping to grow the preserved part (SISR's beta)
 SPLIT_BETA = 0.01
 
@@ -106,13 +123,14 @@ class CoreSolution:
 #
 # Route state (all int64):
 #   routes[k, :rlen[k]]  nodes of vehicle k in order (stops and its trip markers)
-#   posd[k, p]           (service start, time leaving, latest arrival, trip a stop put at p joins)
-#                        posd[k, rlen[k], 3] = the trip of the last place (before the return)
+#   posd[k, p]           (service start, time leaving, latest arrival, trip a stop put at p joins,
+#                        cost and travel time of the arc into p); posd[k, rlen[k], 3:] = the trip of
+#                        the last place (before the return) and the arc back to the pharmacy
 #   seg[k, t]            trip t: (totes, cold totes, driving + service, departure, latest release)
 #   rmeta[k]             (latest return, stops on the route, cost incl. the fixed cost)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _earliest(win_a, win_b, nwin, c, t):
     """Earliest service start >= ``t`` inside a window of ``c`` (_INF if none)."""
     for w in range(nwin[c]):
@@ -121,7 +139,7 @@ def _earliest(win_a, win_b, nwin, c, t):
     return _INF
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _latest(win_a, win_b, nwin, c, t):
     """Latest service start <= ``t`` inside a window of ``c`` (-_INF if none)."""
     for w in range(nwin[c] - 1, -1, -1):
@@ -156,6 +174,8 @@ def _update(k, routes, rlen, posd, seg, rmeta, route_of, pos_of, P, n):
         c = routes[k, p]
         st = _earliest(win_a, win_b, nwin, c, t + travel[prev, c])
         posd[k, p, 0] = st
+        posd[k, p, 4] = cost[prev, c]
+        posd[k, p, 5] = travel[prev, c]
         c_sum += cost[prev, c]
         seg[k, t_i, 2] += travel[prev, c]
         if c > n:  # back at the pharmacy: reload (and the break), the next trip leaves
@@ -174,6 +194,8 @@ def _update(k, routes, rlen, posd, seg, rmeta, route_of, pos_of, P, n):
         pos_of[c] = p
         prev = c
     c_sum += cost[prev, 0]
+    posd[k, n_k, 4] = cost[prev, 0]
+    posd[k, n_k, 5] = travel[prev, 0]
     seg[k, t_i, 2] += travel[prev, 0]
     if stops > 0:
         c_sum += fixed[k]
@@ -241,8 +263,9 @@ def _remove_marked(k, routes, rlen, gone):
 
 
 @njit(cache=True)
-def _best_insert(c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, blink, n):
-    """Cheapest feasible (vehicle, place, added cost) for stop ``c``; vehicle -1 if none."""
+def _best_insert_all(c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, blink, n):
+    """Cheapest feasible (vehicle, place, added cost) for stop ``c`` over every place of every
+    route; vehicle -1 if none (the search on problems of at most :data:`GRANULAR_FROM` stops)."""
     cost, travel, service, win_a, win_b, nwin = P[0], P[1], P[2], P[3], P[4], P[5]
     demand, demand2, vstart, vend, fixed = P[6], P[7], P[8], P[9], P[10]
     release, maxspan, maxdrive = P[11], P[12], P[13]
@@ -306,6 +329,126 @@ def _best_insert(c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, 
     return bk, bp, best
 
 
+@njit(cache=True, inline="always")
+def _route_places(k, last_b, routes, rlen, posd, cand_k, cand_p, nc):
+    """Append every place of route ``k`` up to the first one reached after ``last_b``."""
+    n_k = rlen[k]
+    for p in range(n_k + 1):
+        cand_k[nc] = k
+        cand_p[nc] = p
+        nc += 1
+        if p < n_k and posd[k, p, 1] > last_b:
+            break  # every later place arrives after the stop's last window
+    return nc
+
+
+@njit(cache=True, inline="always")
+def _cheapest_of(c, nc, best, bk, bp, cand_k, cand_p, routes, rlen, posd, seg, rmeta, cap, cap2, P, blink, n):
+    """The cheapest feasible of the ``nc`` candidate places (route ``cand_k[i]``, place
+    ``cand_p[i]``) if below ``best``. O(1) per place from the cached times, except when the stop's
+    release would delay its trip (then that trip is recomputed)."""
+    cost, travel, service, win_a, win_b, nwin = P[0], P[1], P[2], P[3], P[4], P[5]
+    demand, demand2, fixed = P[6], P[7], P[10]
+    release, maxdrive, cost_t, travel_t = P[11], P[13], P[14], P[15]
+    last_b = win_b[c, nwin[c] - 1]
+    for i in range(nc):
+        if blink > 0.0 and np.random.random() < blink:
+            continue  # SISR's blink: skip this place
+        k = cand_k[i]
+        p = cand_p[i]
+        n_k = rlen[k]
+        prev = routes[k, p - 1] if p > 0 else 0
+        nxt = routes[k, p] if p < n_k else 0
+        # the transposed matrices and the cached arc keep the lookups in row c (cache friendly)
+        delta = cost_t[c, prev] + cost[c, nxt] - posd[k, p, 4]
+        if rmeta[k, 1] == 0:
+            delta += fixed[k]
+        if delta >= best:
+            continue
+        t_i = posd[k, p, 3]
+        if (
+            seg[k, t_i, 0] + demand[c] > cap[k]
+            or seg[k, t_i, 1] + demand2[c] > cap2[k]
+            or seg[k, t_i, 2] + travel_t[c, prev] + service[c] + travel[c, nxt] - posd[k, p, 5] > maxdrive[k]
+        ):
+            continue
+        if release[c] > seg[k, t_i, 3]:  # the trip would leave later: check it whole
+            if not _fits_shifted(c, k, p, routes, rlen, seg, P, n):
+                continue
+        else:
+            dep = posd[k, p - 1, 1] if p > 0 else seg[k, 0, 3]
+            arr = dep + travel_t[c, prev]
+            if arr > last_b:
+                continue
+            st = _earliest(win_a, win_b, nwin, c, arr)
+            la = posd[k, p, 2] if p < n_k else rmeta[k, 0]
+            if st + service[c] + travel[c, nxt] > la:
+                continue
+        best = delta
+        bk = k
+        bp = p
+    return bk, bp, best
+
+
+@njit(cache=True, inline="always")
+def _best_insert(
+    c, routes, rlen, posd, seg, rmeta, route_of, pos_of, allowed, cap, cap2, vclass, seen, near, n_near,
+    cand_k, cand_p, P, blink, n,
+):  # fmt: skip
+    """Cheapest feasible (vehicle, place, added cost) for stop ``c``; vehicle -1 if none.
+
+    Granular: on routes with stops, only the places next to one of ``c``'s ``n_near`` nearest
+    stops are tried (before or after it); routes without stops are tried whole (one per kind of
+    vehicle). When no place next to a neighbour beats opening a vehicle, all places of all routes
+    are tried (cheaper than opening vehicles the search must close again: measured on 1,000 stops).
+    """
+    if n_near == 0:
+        return _best_insert_all(
+            c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, blink, n
+        )
+    demand, demand2, win_b, nwin = P[6], P[7], P[4], P[5]
+    last_b = win_b[c, nwin[c] - 1]
+    seen[:] = False
+    K = routes.shape[0]
+    nc = 0
+    for k in range(K):
+        if rmeta[k, 1] > 0 or not allowed[c, k] or demand[c] > cap[k] or demand2[c] > cap2[k]:
+            continue
+        if seen[vclass[k]]:
+            continue  # one empty vehicle of each kind is enough
+        seen[vclass[k]] = True
+        nc = _route_places(k, last_b, routes, rlen, posd, cand_k, cand_p, nc)
+    bk, bp, best = _cheapest_of(
+        c, nc, _INF, -1, -1, cand_k, cand_p, routes, rlen, posd, seg, rmeta, cap, cap2, P, blink, n
+    )
+    if n_near > 0:
+        nc = 0
+        for j in range(n_near):
+            m = near[c, j]
+            k = route_of[m]
+            if k < 0 or not allowed[c, k]:
+                continue
+            q = pos_of[m]
+            cand_k[nc] = k  # before m
+            cand_p[nc] = q
+            cand_k[nc + 1] = k  # after m
+            cand_p[nc + 1] = q + 1
+            nc += 2
+        b0 = best
+        bk, bp, best = _cheapest_of(
+            c, nc, best, bk, bp, cand_k, cand_p, routes, rlen, posd, seg, rmeta, cap, cap2, P, blink, n
+        )
+        if best < b0:
+            return bk, bp, best  # a place next to a neighbour beats opening a vehicle
+    nc = 0
+    for k in range(K):
+        if rmeta[k, 1] > 0 and allowed[c, k] and demand[c] <= cap[k] and demand2[c] <= cap2[k]:
+            nc = _route_places(k, last_b, routes, rlen, posd, cand_k, cand_p, nc)
+    return _cheapest_of(
+        c, nc, best, bk, bp, cand_k, cand_p, routes, rlen, posd, seg, rmeta, cap, cap2, P, blink, n
+    )
+
+
 @njit(cache=True)
 def _insert_at(c, k, p, routes, rlen):
     for q in range(rlen[k], p, -1):
@@ -339,26 +482,25 @@ def _save(k, routes, rlen, posd, seg, rmeta, bk_routes, bk_rlen, bk_posd, bk_seg
 def _search(
     routes, rlen, posd, seg, rmeta, route_of, pos_of,
     best_routes, best_rlen, best_cost_arr,
-    P, penalty, allowed, cap, cap2, vclass, n_classes, adj, n,
+    P, penalty, allowed, cap, cap2, vclass, n_classes, adj, near, n_near, n, backup,
     iters, t_from, t_to, seed, avg_removed, max_string, blink, beta,
 ):  # fmt: skip
-    """``iters`` SISR iterations from the current solution; the best one is kept in ``best_*``."""
+    """``iters`` SISR iterations from the current solution; the best one is kept in ``best_*``.
+    ``backup``: arrays shaped like the route state where touched routes are saved (scratch)."""
     if seed >= 0:
         np.random.seed(seed)
     cost = P[0]
     demand = P[6]
     K = routes.shape[0]
-    bk_routes = routes.copy()
-    bk_rlen = rlen.copy()
-    bk_posd = posd.copy()
-    bk_seg = seg.copy()
-    bk_rmeta = rmeta.copy()
+    bk_routes, bk_rlen, bk_posd, bk_seg, bk_rmeta = backup
     touched = np.zeros(K, dtype=np.bool_)
     touched_list = np.empty(K, dtype=np.int64)
     gone = np.zeros(route_of.shape[0], dtype=np.bool_)
     removed = np.empty(n, dtype=np.int64)
     keys = np.empty(n, dtype=np.float64)
     seen = np.zeros(n_classes, dtype=np.bool_)
+    cand_k = np.empty(2 * route_of.shape[0] + 2 * K, dtype=np.int64)
+    cand_p = np.empty(2 * route_of.shape[0] + 2 * K, dtype=np.int64)
     cur = _total(rmeta, route_of, penalty, n)
     ratio = t_to / t_from if t_from > 0 else 1.0
     for it in range(iters):
@@ -445,8 +587,9 @@ def _search(
         for i in range(n_rem):
             c = removed[order[i]]
             k, p, delta = _best_insert(
-                c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, blink, n
-            )
+                c, routes, rlen, posd, seg, rmeta, route_of, pos_of, allowed, cap, cap2, vclass, seen,
+                near, n_near, cand_k, cand_p, P, blink, n,
+            )  # fmt: skip
             if k < 0 or delta >= penalty[c]:
                 continue  # nowhere to go, or cheaper left out
             if not touched[k]:
@@ -462,7 +605,8 @@ def _search(
             cur = new
             if new < best_cost_arr[0]:
                 best_cost_arr[0] = new
-                best_routes[:, :] = routes
+                for k in range(K):
+                    best_routes[k, : rlen[k]] = routes[k, : rlen[k]]
                 best_rlen[:] = rlen
         else:
             for i in range(n_rem):
@@ -486,14 +630,17 @@ def _search(
 @njit(cache=True)
 def _insert_all(
     todo, routes, rlen, posd, seg, rmeta, route_of, pos_of, P,
-    penalty, allowed, cap, cap2, vclass, n_classes, n,
+    penalty, allowed, cap, cap2, vclass, n_classes, near, n,
 ):  # fmt: skip
     """Put each stop of ``todo`` at its cheapest feasible place, if cheaper than leaving it out."""
     seen = np.zeros(n_classes, dtype=np.bool_)
+    cand_k = np.empty(2 * route_of.shape[0] + 2 * routes.shape[0], dtype=np.int64)
+    cand_p = np.empty(2 * route_of.shape[0] + 2 * routes.shape[0], dtype=np.int64)
     for c in todo:
         k, p, delta = _best_insert(
-            c, routes, rlen, posd, seg, rmeta, allowed, cap, cap2, vclass, seen, P, 0.0, n
-        )
+            c, routes, rlen, posd, seg, rmeta, route_of, pos_of, allowed, cap, cap2, vclass, seen,
+            near, 0, cand_k, cand_p, P, 0.0, n,
+        )  # fmt: skip
         if k >= 0 and delta < penalty[c]:
             _insert_at(c, k, p, routes, rlen)
             _update(k, routes, rlen, posd, seg, rmeta, route_of, pos_of, P, n)
@@ -506,6 +653,7 @@ def _pack(p: CoreProblem) -> tuple:
     return (
         p.cost, p.travel, p.service, p.win_a, p.win_b, p.nwin,
         p.demand, p.demand2, p.vstart, p.vend, p.fixed, p.release, p.maxspan, p.maxdrive,
+        np.ascontiguousarray(p.cost.T), np.ascontiguousarray(p.travel.T),
     )  # fmt: skip
 
 
@@ -528,6 +676,40 @@ def _classes(p: CoreProblem) -> tuple[np.ndarray, int]:
     return out, max(1, len(keys))
 
 
+def proximity(p: CoreProblem) -> np.ndarray:
+    """How well two stops go one after the other, the smaller the better (float [N, N], symmetric):
+    for the better of the two orders ``i -> j``, the cost plus :data:`PROX_WAIT` x the wait at ``j``
+    when ``i`` is served as late as possible, plus :data:`PROX_LATE` x how late ``j`` would be
+    when ``i`` is served as early as possible (windows: first opening, last closing)."""
+    N = int(p.cost.shape[0])
+    a = p.win_a[:, 0].astype(np.float64)
+    b = p.win_b[np.arange(N), np.maximum(p.nwin, 1) - 1].astype(np.float64)
+    s = p.service.astype(np.float64)
+    t = p.travel.astype(np.float64)
+    c = p.cost.astype(np.float64)
+    wait = np.maximum(0.0, a[None, :] - (b + s)[:, None] - t)
+    late = np.maximum(0.0, (a + s)[:, None] + t - b[None, :])
+    one = c + PROX_WAIT * wait + PROX_LATE * late
+    return np.minimum(one, one.T)
+
+
+def _granular(p: CoreProblem, n_near: int | None) -> tuple[np.ndarray, int]:
+    """Each stop's ``n_near`` nearest other stops by :func:`proximity`, nearest first, and how many
+    there are (0: every place is tried). ``None``: :data:`GRANULAR` above :data:`GRANULAR_FROM` stops."""
+    n = p.n
+    g = (GRANULAR if n > GRANULAR_FROM else 0) if n_near is None else n_near
+    g = min(g, n - 1)
+    if g <= 0:
+        return np.zeros((p.cost.shape[0], 1), dtype=np.int64), 0
+    d = proximity(p)[:, 1 : n + 1]
+    d[np.arange(1, n + 1), np.arange(n)] = np.inf  # not itself
+    near = np.zeros((p.cost.shape[0], g), dtype=np.int64)
+    part = np.argpartition(d[1 : n + 1], g - 1, axis=1)[:, :g]
+    rows = np.take_along_axis(d[1 : n + 1], part, axis=1)
+    near[1 : n + 1] = np.take_along_axis(part, np.argsort(rows, axis=1, kind="stable"), axis=1) + 1
+    return near, g
+
+
 def default_temperatures(p: CoreProblem) -> tuple[float, float]:
     """Annealing temperatures from the instance's scale: start at :data:`TEMP_START` times the mean
     cost from a stop to its nearest neighbour, end :data:`TEMP_DROP` times lower."""
@@ -545,9 +727,14 @@ def solve(
     seed: int = 0,
     max_iterations: int | None = None,
     temperatures: tuple[float, float] | None = None,
+    n_near: int | None = None,
 ) -> CoreSolution:
     """Ruin-and-recreate from an empty solution for ``time_limit_s`` seconds (or a fixed number of
-    iterations when ``max_iterations`` is given: then the result depends on ``seed`` only)."""
+    iterations when ``max_iterations`` is given: then the result depends on ``seed`` only).
+
+    ``n_near``: granular insertion, a removed stop is tried next to its ``n_near`` nearest stops
+    only (0 = everywhere; default :data:`GRANULAR` on problems of more than :data:`GRANULAR_FROM`
+    stops)."""
     t_end = time.perf_counter() + max(0.0, time_limit_s)
     n, K = p.n, p.k
     N = int(p.cost.shape[0])
@@ -555,11 +742,16 @@ def solve(
     P = _pack(p)
     vclass, n_classes = _classes(p)
     # the stops near each node, nearest first (a stop itself first)
-    near = (p.cost + p.cost.T)[:, 1 : n + 1]
-    adj = np.ascontiguousarray(np.argsort(near, axis=1, kind="stable").astype(np.int64) + 1)
+    if RUIN_BY_PROXIMITY and n > GRANULAR_FROM:
+        sym = proximity(p)[:, 1 : n + 1]
+        sym[np.arange(1, n + 1), np.arange(n)] = -1.0  # a stop itself first
+    else:
+        sym = (p.cost + p.cost.T)[:, 1 : n + 1]
+    adj = np.ascontiguousarray(np.argsort(sym, axis=1, kind="stable").astype(np.int64) + 1)
+    near, n_near = _granular(p, n_near)
     routes = np.zeros((K, N), dtype=np.int64)
     rlen = np.zeros(K, dtype=np.int64)
-    posd = np.zeros((K, N + 1, 4), dtype=np.int64)
+    posd = np.zeros((K, N + 1, 6), dtype=np.int64)
     seg = np.zeros((K, S, 5), dtype=np.int64)
     rmeta = np.zeros((K, 3), dtype=np.int64)
     route_of = np.full(N, -1, dtype=np.int64)
@@ -576,7 +768,8 @@ def solve(
     args = (
         routes, rlen, posd, seg, rmeta, route_of, pos_of,
         best_routes, best_rlen, best_cost,
-        P, p.penalty, p.allowed, p.cap, p.cap2, vclass, n_classes, adj, n,
+        P, p.penalty, p.allowed, p.cap, p.cap2, vclass, n_classes, adj, near, n_near, n,
+        tuple(np.empty_like(a) for a in (routes, rlen, posd, seg, rmeta)),
     )  # fmt: skip
     done = 0
     if n and K:
@@ -622,7 +815,7 @@ def solve(
             todo = np.array(sorted(soft, key=lambda c: -int(p.penalty[c])), dtype=np.int64)
             _insert_all(
                 todo, routes, rlen, posd, seg, rmeta, route_of, pos_of, P2,
-                p.penalty, p.allowed, p.cap, p.cap2, vclass, n_classes, n,
+                p.penalty, p.allowed, p.cap, p.cap2, vclass, n_classes, near, n,
             )  # fmt: skip
             late_ins = int(np.sum(route_of[todo] >= 0))
             best_routes[:, :] = routes

@@ -369,3 +369,71 @@ def test_when_the_polish_finds_nothing_in_time_the_start_is_the_answer(monkeypat
     assert sol.stats["polish"] == "no better routes within the time limit"
     assert sol.objective == int(sol.stats["ruin_recreate_cost"])
     assert validate_routing(p, sol) == [] and sol.unserved == ()
+
+
+# --------------------------------------------------------------------------- granular insertion
+
+
+@pytest.mark.parametrize("n_near", [3, 8])
+def test_granular_insertion_keeps_every_rule_and_the_exact_cost(n_near):
+    # tight capacity and windows: many places next to a neighbour do not fit (the fallback runs)
+    p = core(n=60, k=14, cap=30, seed=12)
+    sol = rr.solve(p, 60, max_iterations=3000, seed=2, n_near=n_near)
+    assert violations(p, sol.sequences) == []
+    assert sol.unassigned == []
+    assert sol.cost == rr.route_cost(p, sol.trips)
+
+
+def test_granular_insertion_with_several_trips_releases_and_allowed_vehicles():
+    p = multi_trip_core()
+    allowed = p.allowed.copy()
+    allowed[[2, 7], 0] = False  # only vehicle 1 may carry stops 2 and 7
+    fields = {f: getattr(p, f) for f in p.__dataclass_fields__}
+    p = rr.CoreProblem(**{**fields, "allowed": allowed})
+    sol = rr.solve(p, 60, max_iterations=3000, seed=1, n_near=3)
+    assert violations(p, sol.sequences) == []
+    assert sol.unassigned == []
+    assert {2, 7} <= set(sol.routes[1])
+    assert sol.cost == rr.route_cost(p, sol.trips)
+
+
+def test_granular_neighbours_are_the_nearest_by_proximity():
+    p = core(n=30, seed=3)
+    near, g = rr._granular(p, 5)
+    prox = rr.proximity(p)
+    assert g == 5 and near.shape == (31, 5)
+    for i in range(1, 31):
+        assert i not in near[i]
+        others = sorted((prox[i, j], j) for j in range(1, 31) if j != i)
+        assert [prox[i, j] for j in near[i]] == [d for d, _ in others[:5]]
+    assert np.allclose(prox, prox.T)
+
+
+def test_proximity_prices_the_wait_at_a_fifth_and_the_lateness_in_full():
+    # stop 1 closes at 10, stop 2 opens at 500: 1 -> 2 waits, 2 -> 1 arrives far too late
+    p = core(n=2, k=1, seed=1, windows=[[(0, 1000)], [(0, 10)], [(500, 600)]])
+    c, t = int(p.cost[1, 2]), int(p.travel[1, 2])
+    wait = 500 - (10 + 10) - t
+    assert rr.proximity(p)[1, 2] == pytest.approx(c + 0.2 * wait)
+
+
+def test_granular_is_off_on_small_problems_and_on_above_the_threshold():
+    small = core(n=30, seed=3)
+    assert rr._granular(small, None)[1] == 0
+    big = core(n=rr.GRANULAR_FROM + 10, k=60, seed=3)
+    assert rr._granular(big, None)[1] == rr.GRANULAR
+
+
+def test_the_warm_start_is_read_in_even_when_it_used_nearly_all_the_time():
+    """Reading the routes into the OR-Tools model is bounded by one solution, not by the time
+    left: with 99.9 % of the budget spent on ruin-and-recreate the routes are still the start
+    (they used to be refused, leaving a day of breaks and two trips with no routes at all)."""
+    from test_routing_engine import mixed_day
+
+    from ltc_scheduler.routing.validate import validate_routing
+
+    p = mixed_day(seed=3, n=300)  # more stops than its 4 vehicles x 2 trips can serve
+    sol = solve_routing(p, RoutingParams(time_limit_s=2, ruin_recreate_share=0.999))
+    assert sol.stats["start"] == "ruin_recreate"
+    assert len(sol.trips) == 8 and len(sol.unserved) < 270
+    assert [v for v in validate_routing(p, sol) if v.hard] == []
