@@ -75,7 +75,9 @@ class _Checker:
     def clock(self, row: int, field: str, value: Any) -> int | None:
         minute = _parse_clock(value)
         if minute is None:
-            self.fail(row, field, f"must be a time of day HH:MM such as 07:30 (got {_show(value)})")
+            self.fail(
+                row, field, f"must be a time of day from 00:00 to 24:00, such as 07:30 (got {_show(value)})"
+            )
         return minute
 
     def text(self, row: int, field: str, value: Any, max_len: int = 100) -> str | None:
@@ -126,7 +128,8 @@ def _flag(value: Any, default: bool = False) -> bool:
 
 
 def _parse_clock(value: Any) -> int | None:
-    return try_parse_hhmm(value, overnight=True)
+    """A time of day on the Constraints page: 00:00-24:00 (no field there documents overnight)."""
+    return try_parse_hhmm(value)
 
 
 def parse_windows(text: Any) -> list[tuple[int, int]] | None:

@@ -257,7 +257,10 @@ def test_every_page_shows_the_plan_and_replan_makes_a_new_one(dashboard: Dashboa
     page.get_by_role("button", name="Save vehicles").click()
     page.get_by_text("Nothing was saved").wait_for()
     text = _text(page)
-    assert "Vehicles row 1, shift_end: must be a time of day HH:MM such as 07:30 (got 'x')" in text
+    assert (
+        "Vehicles row 1, shift_end: must be a time of day from 00:00 to 24:00, such as 07:30 (got 'x')"
+        in text
+    )
     assert f"constraint set v{version} saved" in text  # no new version
     page.get_by_role("button", name="Re-plan", exact=True).click()
     page.get_by_text(re.compile(r"New plan #2 for|Plan #2 was kept as a draft")).first.wait_for(

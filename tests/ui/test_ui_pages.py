@@ -78,12 +78,27 @@ def test_bad_vehicle_values_name_row_and_field_and_store_nothing(demo_db: sa.Eng
     text = str(err.value)
     assert "Nothing was saved" in text
     assert "Vehicles row 1, tote_capacity: must be a whole number between 1 and 500 (got -3)" in text
-    assert "Vehicles row 2, shift_end: must be a time of day HH:MM" in text
+    assert "Vehicles row 2, shift_end: must be a time of day from 00:00 to 24:00" in text
     assert "Vehicles row 3, cold_capacity: cannot exceed the tote capacity" in text
     assert len(err.value.errors) == 3
     assert _vehicle_rows(demo_db) == before
     assert _version(demo_db) == version
     assert _audit(demo_db) == []
+
+
+def test_a_shift_ending_at_25_00_is_refused(demo_db: sa.Engine) -> None:
+    """Issue 12: a shift end of 25:00 used to be accepted and saved; the day is 00:00-24:00."""
+    rows = _vehicle_rows(demo_db)
+    before = [dict(r) for r in rows]
+    rows[0]["shift_end"] = "25:00"
+    with pytest.raises(BadInput) as err, session_scope(demo_db) as s:
+        constraints.update_vehicles(s, rows=rows, who="manager")
+    assert "Vehicles row 1, shift_end: must be a time of day from 00:00 to 24:00" in str(err.value)
+    assert _vehicle_rows(demo_db) == before
+    rows[0]["shift_end"] = "24:00"  # the end of the day is allowed
+    with session_scope(demo_db) as s:
+        constraints.update_vehicles(s, rows=rows, who="manager")
+    assert _vehicle_rows(demo_db)[0]["shift_end"] == "24:00"
 
 
 def test_vehicle_edit_bumps_the_version_and_is_audited(demo_db: sa.Engine) -> None:
