@@ -57,7 +57,7 @@ from ltc_scheduler.enums import (
 from ltc_scheduler.errors import BadInput
 from ltc_scheduler.plan import model as pm
 from ltc_scheduler.problem import model as p
-from ltc_scheduler.problem.builder import minutes_from_local_midnight
+from ltc_scheduler.problem.builder import minutes_from_local_midnight, vehicle_from_row
 
 #: ids per ``IN (...)`` (SQLite allows 32,766 parameters; PostgreSQL 65,535)
 _CHUNK = 5000
@@ -836,28 +836,7 @@ def load_problem(session: Session, *, run: PlanRun, plan: pm.Plan) -> p.Planning
         )
         for f in _rows(session, PlanFacility, run.id)
     )
-    vehicles = tuple(
-        p.Vehicle(
-            id=v.vehicle_id,
-            name=v.name,
-            tote_capacity=v.tote_capacity,
-            cold_capacity=v.cold_capacity,
-            controlled_ok=v.controlled_ok,
-            shift_start=v.shift_start_min,
-            shift_end=v.shift_end_min,
-            max_route_min=v.max_route_min,
-            depot_id=v.depot_id,
-            fixed_cost=v.fixed_cost,
-            break_min=v.break_min,
-            break_window=(
-                p.TimeWindow(v.break_start_min, v.break_end_min)
-                if v.break_start_min is not None and v.break_end_min is not None
-                else None
-            ),
-            max_trips=v.max_trips,
-        )
-        for v in _rows(session, PlanVehicle, run.id)
-    )
+    vehicles = tuple(vehicle_from_row(v, v.vehicle_id) for v in _rows(session, PlanVehicle, run.id))
     lines = tuple(
         p.PackagingLine(
             id=x.line_id,

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -73,6 +74,30 @@ def local_to_utc(date: dt.date, minute: int, tz: str) -> dt.datetime:
     minute %= 1440
     local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=ZoneInfo(tz))
     return local.astimezone(dt.UTC)
+
+
+def vehicle_from_row(row: Any, vehicle_id: int) -> p.Vehicle:
+    """A problem vehicle from a row with the vehicle columns: a ``vehicle`` row, or the copy a plan
+    record keeps of one (``plan_vehicle``, whose own id is not the vehicle's)."""
+    return p.Vehicle(
+        id=vehicle_id,
+        name=row.name,
+        tote_capacity=row.tote_capacity,
+        cold_capacity=row.cold_capacity,
+        controlled_ok=row.controlled_ok,
+        shift_start=row.shift_start_min,
+        shift_end=row.shift_end_min,
+        max_route_min=row.max_route_min,
+        depot_id=row.depot_id,
+        fixed_cost=row.fixed_cost,
+        break_min=row.break_min,
+        break_window=(
+            p.TimeWindow(row.break_start_min, row.break_end_min)
+            if row.break_start_min is not None and row.break_end_min is not None
+            else None
+        ),
+        max_trips=row.max_trips,
+    )
 
 
 def build_problem(
@@ -239,29 +264,7 @@ def _build_problem(
             p.PharmacistShift(s.name, s.start_min, s.end_min) for s in repo.list_pharmacist_shifts(session)
         ),
     )
-    vehicles = tuple(
-        p.Vehicle(
-            id=v.id,
-            name=v.name,
-            tote_capacity=v.tote_capacity,
-            cold_capacity=v.cold_capacity,
-            controlled_ok=v.controlled_ok,
-            shift_start=v.shift_start_min,
-            shift_end=v.shift_end_min,
-            max_route_min=v.max_route_min,
-            depot_id=v.depot_id,
-            fixed_cost=v.fixed_cost,
-            break_min=v.break_min,
-            break_window=(
-                p.TimeWindow(v.break_start_min, v.break_end_min)
-                if v.break_start_min is not None and v.break_end_min is not None
-                else None
-            ),
-            max_trips=v.max_trips,
-        )
-        for v in repo.list_vehicles(session)
-        if v.id is not None
-    )
+    vehicles = tuple(vehicle_from_row(v, v.id) for v in repo.list_vehicles(session) if v.id is not None)
 
     snapshot = {
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
